@@ -1,0 +1,67 @@
+# Click pipeline sandbox. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+test: $(STAMP) ## Run the test suite (what CI runs)
+	$(VPY) -m pytest -m "not slow" -q
+
+test-slow: $(STAMP) ## Run the long scenarios too
+	$(VPY) -m pytest -m slow -q
+
+emulator: $(STAMP) ## Run the embedded local AWS endpoint in the foreground
+	$(VPY) -m emulator
+
+bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput)
+	$(VPY) -m tests.bench.bench_emulator
+
+# --- Docker path (docker-compose.yml; EMULATOR=1 adds docker-compose.emulator.yml) ---
+COMPOSE_FILES = -f docker-compose.yml $(if $(filter 1 true yes,$(EMULATOR)),-f docker-compose.emulator.yml)
+# `docker compose` (the plugin) first, the standalone `docker-compose` as the fallback.
+COMPOSE = $(or $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; \
+	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi),docker compose)
+SANDBOX_EDGE_PORT ?= 4566
+
+docker-compose-cli:
+	@$(COMPOSE) version >/dev/null 2>&1 || { echo "Docker Compose not found: install the compose plugin (docker compose) or docker-compose" >&2; exit 2; }
+
+docker-up: docker-compose-cli ## Compose stack in the foreground (LocalStack; EMULATOR=1: embedded emulator)
+	$(COMPOSE) $(COMPOSE_FILES) up --build
+
+docker-down: docker-compose-cli ## Stop the compose stack and delete its volumes
+	$(COMPOSE) $(COMPOSE_FILES) down -v --remove-orphans
+
+docker-logs: docker-compose-cli ## Follow the compose stack's logs
+	$(COMPOSE) $(COMPOSE_FILES) logs --follow
+
+docker-ps: docker-compose-cli ## List the compose stack's containers
+	$(COMPOSE) $(COMPOSE_FILES) ps --all
+
+expire: ## Ask LocalStack to delete expired (TTL) items now
+	@curl -fsS -X DELETE http://127.0.0.1:$(SANDBOX_EDGE_PORT)/_aws/dynamodb/expired && echo || \
+	{ echo "nothing answers DELETE /_aws/dynamodb/expired on 127.0.0.1:$(SANDBOX_EDGE_PORT): start LocalStack with make docker-up" >&2; exit 1; }
+
+test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainers, compose smoke)
+	$(VPY) -m pytest -m docker -q -rs
+
+.PHONY: docker-compose-cli docker-up docker-down docker-logs docker-ps expire test-docker
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+.PHONY: help install test test-slow emulator bench-emulator clean

@@ -1,0 +1,127 @@
+"""One settings object for bootstrap, producer and the sandbox CLI.
+
+Every knob is an environment variable with a named default; explicit arguments
+win over the environment. Nothing is read at import time: call
+``Settings.from_env()`` where the value is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+# Environment variable names (the README's configuration table lists these).
+ENV_ENDPOINT = "AWS_ENDPOINT_URL"
+ENV_REGION = "AWS_REGION"
+ENV_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+ENV_PREFIX = "SANDBOX_PREFIX"
+ENV_STREAM_VIEW_TYPE = "SANDBOX_STREAM_VIEW_TYPE"
+ENV_KINESIS_SHARDS = "SANDBOX_KINESIS_SHARDS"
+ENV_HTTP_SINK_URL = "SANDBOX_HTTP_SINK_URL"
+ENV_ALLOW_REAL_AWS = "SANDBOX_ALLOW_REAL_AWS"
+ENV_STATE_DIR = "SANDBOX_STATE_DIR"
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_PREFIX = "clicks"
+DEFAULT_STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+DEFAULT_KINESIS_SHARDS = 2
+DEFAULT_HTTP_SINK_URL = "http://127.0.0.1:8088/deliveries"
+DEFAULT_STATE_DIR = ".sandbox"
+
+STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
+LOCAL_ACCOUNT_ID = "000000000000"
+
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
+_FALSY = frozenset({"", "0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A configuration value a user set is not usable; the message says which and why."""
+
+
+def parse_bool(name: str, raw: str | None) -> bool:
+    """Parse a boolean from a fixed list of spellings (``bool("false")`` is True: don't)."""
+    value = (raw or "").strip().lower()
+    if value in _TRUTHY:
+        return True
+    if value in _FALSY:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def _parse_int(name: str, raw: str | None, default: int, minimum: int, maximum: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name}={value} is out of range ({minimum}..{maximum})")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the sandbox talks to and how its resources are named and sized."""
+
+    endpoint_url: str | None = None
+    region: str = DEFAULT_REGION
+    prefix: str = DEFAULT_PREFIX
+    stream_view_type: str = DEFAULT_STREAM_VIEW_TYPE
+    kinesis_shards: int = DEFAULT_KINESIS_SHARDS
+    http_sink_url: str = DEFAULT_HTTP_SINK_URL
+    allow_real_aws: bool = False
+    state_dir: str = DEFAULT_STATE_DIR
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        """True when an endpoint is set: LocalStack or the embedded emulator, not AWS."""
+        return bool(self.endpoint_url)
+
+    def require_target(self) -> None:
+        """Refuse to touch real AWS unless the user asked for it explicitly."""
+        if self.endpoint_url is None and not self.allow_real_aws:
+            raise SettingsError(
+                f"{ENV_ENDPOINT} is not set, so this would talk to real AWS. "
+                f"For the sandbox: export {ENV_ENDPOINT}={DEFAULT_ENDPOINT} (or run `sandbox env`); "
+                f"to deploy to your AWS account on purpose: export {ENV_ALLOW_REAL_AWS}=1"
+            )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with explicit arguments applied (None means: keep the current value)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read settings from the environment; ``overrides`` (not None) win."""
+        env = os.environ if environ is None else environ
+        view_type = env.get(ENV_STREAM_VIEW_TYPE, DEFAULT_STREAM_VIEW_TYPE).strip().upper()
+        if view_type not in STREAM_VIEW_TYPES:
+            raise SettingsError(
+                f"{ENV_STREAM_VIEW_TYPE}={view_type!r} is not one of {', '.join(STREAM_VIEW_TYPES)}"
+            )
+        prefix = env.get(ENV_PREFIX, DEFAULT_PREFIX).strip() or DEFAULT_PREFIX
+        if not prefix.replace("-", "").isalnum() or prefix != prefix.lower() or len(prefix) > 20:
+            raise SettingsError(
+                f"{ENV_PREFIX}={prefix!r}: use at most 20 lowercase letters, digits and dashes"
+            )
+        # No (or an empty) AWS_ENDPOINT_URL means real AWS, as in botocore.
+        endpoint = (env.get(ENV_ENDPOINT) or "").strip() or None
+        settings = cls(
+            endpoint_url=endpoint,
+            region=(env.get(ENV_REGION) or env.get(ENV_DEFAULT_REGION) or DEFAULT_REGION).strip(),
+            prefix=prefix,
+            stream_view_type=view_type,
+            kinesis_shards=_parse_int(
+                ENV_KINESIS_SHARDS, env.get(ENV_KINESIS_SHARDS), DEFAULT_KINESIS_SHARDS, 1, 16
+            ),
+            http_sink_url=env.get(ENV_HTTP_SINK_URL, DEFAULT_HTTP_SINK_URL).strip()
+            or DEFAULT_HTTP_SINK_URL,
+            allow_real_aws=parse_bool(ENV_ALLOW_REAL_AWS, env.get(ENV_ALLOW_REAL_AWS)),
+            state_dir=env.get(ENV_STATE_DIR, DEFAULT_STATE_DIR).strip() or DEFAULT_STATE_DIR,
+        )
+        return settings.with_overrides(**overrides)

@@ -1,0 +1,57 @@
+"""``python -m emulator``: run the embedded endpoint in the foreground until Ctrl-C/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import signal
+import sys
+import threading
+
+from emulator.config import ConfigError, EmulatorConfig
+from emulator.core import Emulator
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 only on purpose)")
+    parser.add_argument("--port", type=int, help="port (default 4566; 0 picks a free one)")
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION or us-east-1)")
+    parser.add_argument("--ttl-interval", type=float, help="seconds between TTL sweeps (default 2; 0 disables)")
+    parser.add_argument("--log-dir", help="also write function logs to files in this directory")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        config = EmulatorConfig.from_env(
+            host=args.host, port=args.port, region=args.region, ttl_interval=args.ttl_interval, log_dir=args.log_dir
+        )
+    except ConfigError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        emulator = Emulator(config).start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"emulator: port {config.port} on {config.host} is already in use: stop what runs there "
+                  f"(`make down`) or pick another port with --port/EMULATOR_PORT", file=sys.stderr)
+            return 1
+        raise
+    try:
+        print(f"Emulator ready at {emulator.endpoint_url}", flush=True)
+        stop.wait()
+    finally:
+        emulator.stop()
+        print("Emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Settings of the embedded emulator (explicit arguments win over the environment)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ENV_HOST = "EMULATOR_HOST"
+ENV_PORT = "EMULATOR_PORT"
+ENV_REGION = "AWS_REGION"
+ENV_TTL_INTERVAL = "EMULATOR_TTL_INTERVAL"
+ENV_RETENTION_HOURS = "EMULATOR_STREAM_RETENTION_HOURS"
+ENV_MAX_WORKERS = "EMULATOR_MAX_WORKERS_PER_FUNCTION"
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+DEFAULT_TTL_INTERVAL = 2.0
+DEFAULT_RETENTION_HOURS = 24.0
+DEFAULT_MAX_WORKERS = 8
+ACCOUNT_ID = "000000000000"
+
+
+class ConfigError(ValueError):
+    """A user-supplied emulator setting is unusable."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw} must be >= {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Where the emulator listens and how its background work is paced."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT  # 0 picks a free port
+    region: str = DEFAULT_REGION
+    account_id: str = ACCOUNT_ID
+    ttl_interval: float = DEFAULT_TTL_INTERVAL  # seconds between TTL sweeps; 0 disables
+    retention_seconds: float = DEFAULT_RETENTION_HOURS * 3600
+    max_workers_per_function: int = DEFAULT_MAX_WORKERS
+    log_dir: str | None = None  # function logs as files too (CloudWatch Logs always)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "host": env.get(ENV_HOST, DEFAULT_HOST).strip() or DEFAULT_HOST,
+            "port": int(_number(env, ENV_PORT, DEFAULT_PORT, 0)),
+            "region": (env.get(ENV_REGION) or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION).strip(),
+            "ttl_interval": _number(env, ENV_TTL_INTERVAL, DEFAULT_TTL_INTERVAL, 0),
+            "retention_seconds": _number(env, ENV_RETENTION_HOURS, DEFAULT_RETENTION_HOURS, 0) * 3600,
+            "max_workers_per_function": int(_number(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS, 1)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not 0 <= int(values["port"]) <= 65535:  # type: ignore[call-overload]
+            raise ConfigError(f"port {values['port']} is out of range (0..65535)")
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,170 @@
+"""The Emulator: wires the endpoint, the Lambda service and the background work together.
+
+Usable as a context manager that cleans up if start fails: workers stopped (their
+process groups killed), threads joined, the temp dir removed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from emulator.config import EmulatorConfig
+from emulator.destinations import DestinationSender
+from emulator.lambda_service.mappings import Mapping, MappingRegistry
+from emulator.lambda_service.models import FunctionRegistry
+from emulator.lambda_service.responses import LambdaApi
+from emulator.logs import LogHub
+from emulator.moto_adapter import MotoAdapter
+from emulator.pollers import ChangeSignal, PollerDeps, StreamMappingRunner
+from emulator.retention import Retention
+from emulator.server import EndpointApp, EndpointServer
+from emulator.ttl import TtlSweeper
+
+log = logging.getLogger("emulator")
+
+#: What the AWS Lambda Python runtime provides besides the standard library.
+RUNTIME_LIBRARIES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def build_runtime_libs(target: Path) -> str:
+    """A directory exposing only the runtime's libraries (symlinks into this environment)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if spec.submodule_search_locations else origin
+        link = target / source.name
+        if not link.exists():
+            link.symlink_to(source, target_is_directory=source.is_dir())
+    return str(target)
+
+
+class Emulator:
+    """An embedded local AWS endpoint: moto's data plane plus our Lambda service."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self._root: Path | None = None
+        self._started = False
+
+    # --- lifecycle ------------------------------------------------------------------
+    def start(self) -> Emulator:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        cfg = self.config
+        self._root = Path(tempfile.mkdtemp(prefix="emulator-"))
+        self.adapter = MotoAdapter(cfg.account_id)
+        self.signal = ChangeSignal()
+        self.adapter.add_listener(self.signal.notify)
+        self.logs = LogHub(self.adapter, cfg.region, cfg.log_dir)
+        self.functions = FunctionRegistry(
+            account_id=cfg.account_id,
+            region=cfg.region,
+            root=self._root / "functions",
+            libs_dir=build_runtime_libs(self._root / "runtime"),
+            endpoint_url=lambda: self.endpoint_url,
+            logs=self.logs,
+            max_workers=cfg.max_workers_per_function,
+            role_exists=self.adapter.role_exists,
+        )
+        deps = PollerDeps(
+            adapter=self.adapter,
+            signal=self.signal,
+            invoke=self._invoke_for_poller,
+            destinations=DestinationSender(lambda: self.endpoint_url, cfg.region),
+            role_of=lambda name: self.functions.resolve(name).role,
+        )
+        self.mappings = MappingRegistry(self.functions, self.adapter, lambda m: StreamMappingRunner(m, deps))
+        app = EndpointApp(self.adapter, LambdaApi(self.functions, self.mappings), cfg.account_id)
+        self.server = EndpointServer(app, cfg.host, cfg.port)
+        self.ttl = TtlSweeper(self.adapter, cfg.ttl_interval)
+        self.retention = Retention(self.adapter, self.mappings.all, cfg.retention_seconds)
+        self.server.start()
+        self.logs.start()
+        self.ttl.start()
+        self.retention.start()
+        self._started = True
+
+    def _invoke_for_poller(self, function_name: str, event: dict) -> object:
+        return self.functions.run(self.functions.resolve(function_name), event)
+
+    def stop(self) -> None:
+        """Stop everything; safe to call twice or after a failed start."""
+        for step in ("ttl", "retention"):
+            part = getattr(self, step, None)
+            if part is not None:
+                part.stop()
+        if getattr(self, "mappings", None) is not None:
+            self.mappings.stop_all()
+        if getattr(self, "functions", None) is not None:
+            self.functions.close()
+        if getattr(self, "mappings", None) is not None:
+            self.mappings.join_all()
+        if getattr(self, "server", None) is not None and self._started:
+            self.server.stop()
+        if getattr(self, "logs", None) is not None:
+            self.logs.stop()
+        if getattr(self, "adapter", None) is not None:
+            self.adapter.remove_listener(self.signal.notify)
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        self._started = False
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    # --- facts for callers ------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def endpoint_url(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.server.port}"
+
+    @property
+    def temp_dir(self) -> str | None:
+        return str(self._root) if self._root else None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of every live worker (for tests that check for orphans)."""
+        pids = []
+        for state in self.functions.list_functions():
+            if state.pool is not None:
+                pids.extend(state.pool.pids())
+        return pids
+
+    def sweep_ttl_now(self) -> int:
+        """Delete expired items now (tests and demos); returns how many were deleted."""
+        return self.ttl.sweep()
+
+    def trim_streams_now(self) -> int:
+        return self.retention.trim()
+
+    def mapping_list(self) -> list[Mapping]:
+        return self.mappings.all()
+
+
+def default_log_dir() -> str:
+    return os.path.join(os.getcwd(), ".sandbox", "logs")

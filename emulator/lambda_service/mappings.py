@@ -1,0 +1,354 @@
+"""Event source mappings: the model, AWS's validation rules and the state machine.
+
+Pollers (emulator/pollers.py) do the reading and invoking; this module decides
+what a mapping is and which transitions it may take:
+Creating -> Enabled | Disabled; Updating -> Enabling/Disabling -> Enabled | Disabled;
+Deleting -> gone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from emulator.lambda_service.exceptions import (
+    InvalidParameterValue,
+    ResourceConflict,
+    ResourceInUse,
+    ResourceNotFound,
+    constraint,
+)
+from emulator.lambda_service.models import FunctionRegistry, FunctionState
+from emulator.moto_adapter import MotoAdapter, parse_arn
+
+UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+EVENT_SOURCE_ARN_PATTERN = re.compile(r"^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$")
+STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+DESTINATION_SERVICES = ("sqs", "sns", "s3")
+
+
+class SourceType(StrEnum):
+    DYNAMODB = "dynamodb"
+    KINESIS = "kinesis"
+
+
+class MappingStateName(StrEnum):
+    CREATING = "Creating"
+    ENABLING = "Enabling"
+    ENABLED = "Enabled"
+    DISABLING = "Disabling"
+    DISABLED = "Disabled"
+    UPDATING = "Updating"
+    DELETING = "Deleting"
+
+
+#: Parameters with (field name in AWS's messages, minimum, maximum).
+INT_RANGES: dict[str, tuple[str, int, int]] = {
+    "BatchSize": ("batchSize", 1, 10000),
+    "MaximumBatchingWindowInSeconds": ("maximumBatchingWindowInSeconds", 0, 300),
+    "ParallelizationFactor": ("parallelizationFactor", 1, 10),
+    "MaximumRetryAttempts": ("maximumRetryAttempts", -1, 10000),
+    "MaximumRecordAgeInSeconds": ("maximumRecordAgeInSeconds", -1, 604800),
+    "TumblingWindowInSeconds": ("tumblingWindowInSeconds", 0, 900),
+}
+UPDATABLE = (
+    "BatchSize", "MaximumBatchingWindowInSeconds", "ParallelizationFactor", "MaximumRetryAttempts",
+    "MaximumRecordAgeInSeconds", "TumblingWindowInSeconds", "BisectBatchOnFunctionError",
+    "FunctionResponseTypes", "FilterCriteria", "DestinationConfig",
+)
+
+
+@dataclass
+class Mapping:
+    """One event source mapping and everything AWS returns about it."""
+
+    uuid: str
+    event_source_arn: str
+    source_type: SourceType
+    function_name: str
+    function_arn: str
+    starting_position: str
+    starting_position_timestamp: float | None
+    params: dict[str, Any]
+    enabled: bool
+    region: str
+    account_id: str
+    state: MappingStateName = MappingStateName.CREATING
+    last_modified: float = field(default_factory=time.time)
+    last_processing_result: str = "No records processed"
+    transition_reason: str = "USER_INITIATED"
+    checkpoints: dict[str, int] = field(default_factory=dict)  # shard id -> next sequence to read
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def param(self, name: str) -> Any:
+        return self.params[name]
+
+    def describe(self) -> dict[str, Any]:
+        with self.lock:
+            body: dict[str, Any] = {
+                "UUID": self.uuid,
+                "StartingPosition": self.starting_position,
+                "BatchSize": self.params["BatchSize"],
+                "MaximumBatchingWindowInSeconds": self.params["MaximumBatchingWindowInSeconds"],
+                "ParallelizationFactor": self.params["ParallelizationFactor"],
+                "EventSourceArn": self.event_source_arn,
+                "FunctionArn": self.function_arn,
+                "LastModified": self.last_modified,
+                "LastProcessingResult": self.last_processing_result,
+                "State": self.state.value,
+                "StateTransitionReason": self.transition_reason,
+                "DestinationConfig": self.params["DestinationConfig"],
+                "MaximumRecordAgeInSeconds": self.params["MaximumRecordAgeInSeconds"],
+                "BisectBatchOnFunctionError": self.params["BisectBatchOnFunctionError"],
+                "MaximumRetryAttempts": self.params["MaximumRetryAttempts"],
+                "TumblingWindowInSeconds": self.params["TumblingWindowInSeconds"],
+                "FunctionResponseTypes": list(self.params["FunctionResponseTypes"]),
+                "EventSourceMappingArn": f"arn:aws:lambda:{self.region}:{self.account_id}:event-source-mapping:{self.uuid}",
+            }
+            if self.params.get("FilterCriteria"):
+                body["FilterCriteria"] = self.params["FilterCriteria"]
+            if self.starting_position_timestamp is not None:
+                body["StartingPositionTimestamp"] = self.starting_position_timestamp
+            return body
+
+
+class MappingRunner(Protocol):
+    """What the registry needs from whatever runs a mapping (emulator/pollers.py)."""
+
+    def start(self) -> None: ...
+    def reconfigure(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self) -> None: ...
+
+
+def _validate_ints(params: dict[str, Any]) -> None:
+    for key, (field_name, low, high) in INT_RANGES.items():
+        value = params.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise constraint(field_name, value, "Member must be an integer")
+        if value < low:
+            raise constraint(field_name, value, f"Member must have value greater than or equal to {low}")
+        if value > high:
+            raise constraint(field_name, value, f"Member must have value less than or equal to {high}")
+    age = params.get("MaximumRecordAgeInSeconds")
+    if age is not None and age != -1 and age < 60:
+        raise InvalidParameterValue("MaximumRecordAgeInSeconds must be -1 (infinite) or between 60 and 604800")
+
+
+def _validate_lists(params: dict[str, Any]) -> None:
+    types = params.get("FunctionResponseTypes")
+    if types is not None:
+        for value in types:
+            if value != "ReportBatchItemFailures":
+                raise constraint("functionResponseTypes", types, "Member must satisfy enum value set: [ReportBatchItemFailures]")
+    criteria = params.get("FilterCriteria")
+    if criteria is not None:
+        filters = criteria.get("Filters") or []
+        if len(filters) > 5:
+            raise InvalidParameterValue("FilterCriteria can have at most 5 filters")
+        for item in filters:
+            try:
+                pattern = json.loads(item.get("Pattern", ""))
+            except (ValueError, TypeError, AttributeError):
+                raise InvalidParameterValue(f"Invalid filter pattern definition: {item!r}") from None
+            if not isinstance(pattern, dict):
+                raise InvalidParameterValue(f"Invalid filter pattern definition: {item!r}")
+    destination = (params.get("DestinationConfig") or {}).get("OnFailure") or {}
+    target = destination.get("Destination")
+    if target is not None:
+        parts = parse_arn(str(target))
+        if parts is None or parts.service not in DESTINATION_SERVICES:
+            raise InvalidParameterValue(f"The provided destination config DestinationConfig(onFailure={target}) is invalid: use an SQS queue, SNS topic or S3 bucket ARN")
+
+
+DEFAULTS: dict[str, Any] = {
+    "BatchSize": 100,
+    "MaximumBatchingWindowInSeconds": 0,
+    "ParallelizationFactor": 1,
+    "MaximumRetryAttempts": -1,
+    "MaximumRecordAgeInSeconds": -1,
+    "TumblingWindowInSeconds": 0,
+    "BisectBatchOnFunctionError": False,
+    "FunctionResponseTypes": [],
+    "FilterCriteria": None,
+    "DestinationConfig": {"OnSuccess": {}, "OnFailure": {}},
+}
+
+
+class MappingRegistry:
+    """Every event source mapping; creates, updates and deletes their runners."""
+
+    def __init__(
+        self,
+        functions: FunctionRegistry,
+        adapter: MotoAdapter,
+        runner_factory: Callable[[Mapping], MappingRunner],
+    ) -> None:
+        self.functions = functions
+        self.adapter = adapter
+        self.runner_factory = runner_factory
+        self._mappings: dict[str, Mapping] = {}
+        self._runners: dict[str, MappingRunner] = {}
+        self._lock = threading.RLock()
+
+    # --- validation helpers ---------------------------------------------------
+    def _source_type(self, arn: str) -> SourceType:
+        if not EVENT_SOURCE_ARN_PATTERN.match(arn or ""):
+            raise constraint("eventSourceArn", arn, "Member must satisfy regular expression pattern: "
+                             "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)")
+        parts = parse_arn(arn)
+        assert parts is not None
+        if parts.service == "dynamodb":
+            if self.adapter.table_for_stream(arn) is None:
+                table = parts.resource.removeprefix("table/").split("/", 1)[0]
+                if "/stream/" not in parts.resource and self.adapter.table_exists(parts.account, parts.region, table):
+                    raise InvalidParameterValue(
+                        f"Stream not found: {arn}. Pass the table's LatestStreamArn, and enable the stream first "
+                        "(StreamSpecification with StreamEnabled=true)."
+                    )
+                raise InvalidParameterValue(f"Stream not found: {arn}")
+            return SourceType.DYNAMODB
+        if parts.service == "kinesis":
+            if self.adapter.kinesis_shard_ids(arn) is None:
+                raise InvalidParameterValue(f"Stream not found: {arn}")
+            return SourceType.KINESIS
+        raise InvalidParameterValue(
+            f"Unsupported event source type for {arn}: the embedded emulator polls DynamoDB streams and Kinesis streams"
+        )
+
+    def get(self, mapping_uuid: str) -> Mapping:
+        if not UUID_PATTERN.match(mapping_uuid or ""):
+            raise ResourceNotFound(f"The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {uuid.uuid4()})")
+        with self._lock:
+            mapping = self._mappings.get(mapping_uuid)
+        if mapping is None:
+            raise ResourceNotFound(f"The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {uuid.uuid4()})")
+        return mapping
+
+    # --- API calls ------------------------------------------------------------
+    def create_event_source_mapping(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Create the mapping and start it; returns it as it was created (State Creating)."""
+        arn = str(params.get("EventSourceArn") or "")
+        source_type = self._source_type(arn)
+        function: FunctionState = self.functions.resolve(str(params.get("FunctionName") or ""))
+        _validate_ints(params)
+        _validate_lists(params)
+        position = params.get("StartingPosition")
+        if position is None:
+            raise InvalidParameterValue("StartingPosition is required for stream event sources")
+        if position not in STARTING_POSITIONS:
+            raise constraint("startingPosition", position, "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
+        if position == "AT_TIMESTAMP" and source_type is SourceType.DYNAMODB:
+            raise InvalidParameterValue("Unsupported starting position AT_TIMESTAMP for DynamoDB streams")
+        timestamp = params.get("StartingPositionTimestamp")
+        if position == "AT_TIMESTAMP" and timestamp is None:
+            raise InvalidParameterValue("StartingPositionTimestamp is required when StartingPosition is AT_TIMESTAMP")
+        settings = {key: params.get(key, default) if params.get(key) is not None else default for key, default in DEFAULTS.items()}
+        parts = parse_arn(arn)
+        assert parts is not None
+        with self._lock:
+            for other in self._mappings.values():
+                if other.event_source_arn == arn and other.function_name == function.name:
+                    raise ResourceConflict(
+                        f"The event source arn ({arn}) and function ({function.name}) provided mapping already "
+                        f"exists. Please update or delete the existing mapping with UUID {other.uuid}"
+                    )
+            mapping = Mapping(
+                uuid=str(uuid.uuid4()),
+                event_source_arn=arn,
+                source_type=source_type,
+                function_name=function.name,
+                function_arn=function.arn,
+                starting_position=position,
+                starting_position_timestamp=float(timestamp) if timestamp is not None else None,
+                params=settings,
+                enabled=bool(params.get("Enabled", True)),
+                region=self.functions.region,
+                account_id=self.functions.account_id,
+            )
+            self._mappings[mapping.uuid] = mapping
+            runner = self.runner_factory(mapping)
+            self._runners[mapping.uuid] = runner
+            snapshot = mapping.describe()
+        runner.start()
+        return snapshot
+
+    def list_event_source_mappings(self, event_source_arn: str | None = None, function_name: str | None = None) -> list[Mapping]:
+        wanted_function = None
+        if function_name:
+            wanted_function = self.functions.resolve(function_name).name
+        with self._lock:
+            mappings = list(self._mappings.values())
+        return [
+            m for m in mappings
+            if (event_source_arn is None or m.event_source_arn == event_source_arn)
+            and (wanted_function is None or m.function_name == wanted_function)
+        ]
+
+    def update_event_source_mapping(self, mapping_uuid: str, params: dict[str, Any]) -> dict[str, Any]:
+        mapping = self.get(mapping_uuid)
+        _validate_ints(params)
+        _validate_lists(params)
+        function = self.functions.resolve(params["FunctionName"]) if params.get("FunctionName") else None
+        with mapping.lock:
+            if mapping.state in (MappingStateName.CREATING, MappingStateName.DELETING):
+                raise ResourceInUse(f"Cannot update the event source mapping because it is in use. State: {mapping.state.value}")
+            for key in UPDATABLE:
+                if key in params and params[key] is not None:
+                    mapping.params[key] = params[key]
+            if function is not None:
+                mapping.function_name, mapping.function_arn = function.name, function.arn
+            if params.get("Enabled") is not None:
+                mapping.enabled = bool(params["Enabled"])
+            mapping.state = MappingStateName.UPDATING
+            mapping.last_modified = time.time()
+            snapshot = mapping.describe()
+        self._runners[mapping.uuid].reconfigure()
+        return snapshot
+
+    def delete_event_source_mapping(self, mapping_uuid: str) -> dict[str, Any]:
+        mapping = self.get(mapping_uuid)
+        with mapping.lock:
+            if mapping.state is MappingStateName.DELETING:
+                raise ResourceInUse("Cannot delete the event source mapping because it is in use. State: Deleting")
+            mapping.state = MappingStateName.DELETING
+            snapshot = mapping.describe()
+        runner = self._runners[mapping.uuid]
+
+        def finish() -> None:
+            runner.stop()
+            runner.join()
+            with self._lock:
+                self._mappings.pop(mapping.uuid, None)
+                self._runners.pop(mapping.uuid, None)
+
+        threading.Thread(target=finish, daemon=True, name=f"delete-{mapping.uuid[:8]}").start()
+        return snapshot
+
+    def all(self) -> list[Mapping]:
+        with self._lock:
+            return list(self._mappings.values())
+
+    def stop_all(self) -> None:
+        """Tell every runner to stop (without waiting: in-flight invocations may still run)."""
+        with self._lock:
+            runners = list(self._runners.values())
+        for runner in runners:
+            runner.stop()
+
+    def join_all(self) -> None:
+        with self._lock:
+            runners = list(self._runners.values())
+            self._runners.clear()
+            self._mappings.clear()
+        for runner in runners:
+            runner.join()

@@ -1,0 +1,395 @@
+"""Lambda functions: configuration, code and invocation (state and behaviour, no HTTP)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from emulator.lambda_service.exceptions import (
+    InvalidParameterValue,
+    InvalidRequestContent,
+    InvalidZipFile,
+    RequestTooLarge,
+    ResourceConflict,
+    ResourceNotFound,
+    constraint,
+)
+from emulator.logs import FunctionLog, LogHub
+from emulator.workers import Outcome, WorkerPool, WorkerSpec
+
+FUNCTION_NAME_PATTERN = re.compile(
+    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((?P<region>[a-z]{2}(-gov)?-[a-z]+-\d{1}):)?"
+    r"((?P<account>\d{12}):)?(function:)?(?P<name>[a-zA-Z0-9-_.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
+ROLE_PATTERN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+ASYNC_RETRY_DELAYS = (1.0, 2.0)  # AWS waits 1 and 2 minutes; seconds keep demos moving
+
+
+def lambda_timestamp(epoch: float) -> str:
+    """AWS's LastModified format: 2026-11-26T15:00:00.000+0000."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+@dataclass
+class FunctionState:
+    name: str
+    arn: str
+    runtime: str
+    role: str
+    handler: str
+    description: str
+    timeout: int
+    memory_size: int
+    variables: dict[str, str]
+    code_sha256: str
+    code_size: int
+    code_dir: str
+    revision: int
+    log: FunctionLog
+    pool: WorkerPool | None = None
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    last_modified: float = field(default_factory=time.time)
+    architectures: list[str] = field(default_factory=lambda: ["x86_64"])
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def configuration(self) -> dict[str, Any]:
+        return {
+            "FunctionName": self.name,
+            "FunctionArn": self.arn,
+            "Runtime": self.runtime,
+            "Role": self.role,
+            "Handler": self.handler,
+            "CodeSize": self.code_size,
+            "Description": self.description,
+            "Timeout": self.timeout,
+            "MemorySize": self.memory_size,
+            "LastModified": lambda_timestamp(self.last_modified),
+            "CodeSha256": self.code_sha256,
+            "Version": "$LATEST",
+            "Environment": {"Variables": dict(self.variables)},
+            "TracingConfig": {"Mode": "PassThrough"},
+            "RevisionId": self.revision_id,
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
+            "Architectures": list(self.architectures),
+            "EphemeralStorage": {"Size": 512},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": self.log.group},
+        }
+
+
+class FunctionRegistry:
+    """Every function of the account/region, with its code on disk and its warm workers."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        root: Path,
+        libs_dir: str,
+        endpoint_url: Callable[[], str],
+        logs: LogHub,
+        max_workers: int,
+        role_exists: Callable[[str], bool],
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.root = root
+        self.libs_dir = libs_dir
+        self.endpoint_url = endpoint_url
+        self.logs = logs
+        self.max_workers = max_workers
+        self.role_exists = role_exists
+        self._functions: dict[str, FunctionState] = {}
+        self._lock = threading.RLock()
+        self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="async-invoke")
+
+    # --- naming ---------------------------------------------------------------
+    def arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+
+    def resolve(self, identifier: str, qualifier: str | None = None) -> FunctionState:
+        """Find a function by name, ARN or partial ARN (and $LATEST qualifier)."""
+        match = FUNCTION_NAME_PATTERN.match(identifier or "")
+        if match is None or len(identifier) > 170:
+            raise constraint("functionName", identifier, "Member must satisfy regular expression pattern: "
+                             "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+        name = match.group("name")
+        qualifier = qualifier or match.group("qualifier")
+        region, account = match.group("region"), match.group("account")
+        with self._lock:
+            state = self._functions.get(name)
+        wanted = self.arn(name) + (f":{qualifier}" if qualifier else "")
+        if state is None or (region and region != self.region) or (account and account != self.account_id):
+            raise ResourceNotFound(f"Function not found: {wanted}")
+        if qualifier not in (None, "$LATEST"):
+            raise ResourceNotFound(f"Function not found: {wanted}")
+        return state
+
+    def exists(self, identifier: str) -> bool:
+        try:
+            self.resolve(identifier)
+        except (ResourceNotFound, InvalidParameterValue, Exception):
+            return False
+        return True
+
+    # --- validation -----------------------------------------------------------
+    @staticmethod
+    def _check_settings(params: dict[str, Any]) -> None:
+        timeout = params.get("Timeout")
+        if timeout is not None and not (isinstance(timeout, int) and 1 <= timeout <= 900):
+            raise constraint("timeout", timeout, "Member must have value less than or equal to 900")
+        memory = params.get("MemorySize")
+        if memory is not None and not (isinstance(memory, int) and 128 <= memory <= 10240):
+            raise constraint("memorySize", memory, "Member must have value greater than or equal to 128")
+        runtime = params.get("Runtime")
+        if runtime is not None and not str(runtime).startswith("python3"):
+            raise InvalidParameterValue(
+                f"The runtime parameter of {runtime} is not supported by the embedded emulator "
+                "(it runs Python functions only)."
+            )
+        role = params.get("Role")
+        if role is not None and not ROLE_PATTERN.match(str(role)):
+            raise constraint("role", role, "Member must satisfy regular expression pattern: "
+                             "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
+        variables = (params.get("Environment") or {}).get("Variables") or {}
+        reserved = sorted(set(variables) & RESERVED_ENV)
+        if reserved:
+            raise InvalidParameterValue(
+                "Lambda was unable to configure your environment variables because the environment "
+                "variables you have provided contains reserved keys that are currently not supported "
+                f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+            )
+
+    def _unpack(self, name: str, code: dict[str, Any]) -> tuple[bytes, str]:
+        blob = code.get("ZipFile")
+        if not blob:
+            raise InvalidParameterValue("The embedded emulator needs the code as ZipFile (S3 and image code are not supported).")
+        data = base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise InvalidZipFile("Could not unzip uploaded file. Please check your file, then try to upload again.")
+        target = self.root / name / uuid.uuid4().hex
+        target.mkdir(parents=True)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in archive.namelist():
+                resolved = (target / member).resolve()
+                if not str(resolved).startswith(str(target.resolve())):
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise InvalidZipFile(f"Zip entry escapes the package: {member}")
+            archive.extractall(target)
+        return data, str(target)
+
+    # --- API calls ------------------------------------------------------------
+    def create_function(self, params: dict[str, Any]) -> FunctionState:
+        name = str(params.get("FunctionName") or "")
+        match = FUNCTION_NAME_PATTERN.match(name)
+        if match is None or match.group("qualifier"):
+            raise constraint("functionName", name, "Member must satisfy regular expression pattern")
+        name = match.group("name")
+        for required in ("Role", "Code"):
+            if not params.get(required):
+                raise InvalidParameterValue(f"{required} is required")
+        if params.get("PackageType", "Zip") != "Zip":
+            raise InvalidParameterValue("The embedded emulator supports PackageType Zip only.")
+        if not params.get("Handler") or not params.get("Runtime"):
+            raise InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        self._check_settings(params)
+        if not self.role_exists(params["Role"]):
+            raise InvalidParameterValue("The role defined for the function cannot be assumed by Lambda.")
+        with self._lock:
+            if name in self._functions:
+                raise ResourceConflict(f"Function already exist: {name}")
+            data, code_dir = self._unpack(name, params["Code"])
+            state = FunctionState(
+                name=name,
+                arn=self.arn(name),
+                runtime=params["Runtime"],
+                role=params["Role"],
+                handler=params["Handler"],
+                description=params.get("Description", ""),
+                timeout=int(params.get("Timeout", 3)),
+                memory_size=int(params.get("MemorySize", 128)),
+                variables=dict((params.get("Environment") or {}).get("Variables") or {}),
+                code_sha256=base64.b64encode(hashlib.sha256(data).digest()).decode(),
+                code_size=len(data),
+                code_dir=code_dir,
+                revision=1,
+                log=self.logs.open(name),
+                architectures=list(params.get("Architectures") or ["x86_64"]),
+                tags=dict(params.get("Tags") or {}),
+            )
+            state.pool = WorkerPool(lambda: self._worker_spec(state), state.log.write, self.max_workers)
+            self._functions[name] = state
+        state.pool.prewarm()
+        return state
+
+    def _worker_spec(self, state: FunctionState) -> WorkerSpec:
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": state.code_dir,
+            "LAMBDA_RUNTIME_DIR": self.libs_dir,
+            "_HANDLER": state.handler,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{state.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": state.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(state.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": state.log.group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": state.log.stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_SESSION_TOKEN": "test",
+            "AWS_ENDPOINT_URL": self.endpoint_url(),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        environment.update(state.variables)
+        return WorkerSpec(
+            function_name=state.name,
+            revision=state.revision,
+            handler=state.handler,
+            code_dir=state.code_dir,
+            libs_dir=self.libs_dir,
+            environment=environment,
+            timeout=float(state.timeout),
+        )
+
+    def _changed(self, state: FunctionState) -> None:
+        state.revision += 1
+        state.revision_id = str(uuid.uuid4())
+        state.last_modified = time.time()
+        assert state.pool is not None
+        state.pool.retire_idle()
+        state.pool.prewarm()
+
+    def update_function_code(self, identifier: str, params: dict[str, Any]) -> FunctionState:
+        state = self.resolve(identifier)
+        self._check_revision(state, params)
+        data, code_dir = self._unpack(state.name, params)
+        with self._lock:
+            old_dir, state.code_dir = state.code_dir, code_dir
+            state.code_sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            state.code_size = len(data)
+            if params.get("Architectures"):
+                state.architectures = list(params["Architectures"])
+            self._changed(state)
+        # Busy workers still run the old revision from old_dir until they finish.
+        threading.Timer(state.timeout + 5, shutil.rmtree, args=(old_dir,), kwargs={"ignore_errors": True}).start()
+        return state
+
+    def update_function_configuration(self, identifier: str, params: dict[str, Any]) -> FunctionState:
+        state = self.resolve(identifier)
+        self._check_revision(state, params)
+        self._check_settings(params)
+        if params.get("Role") and not self.role_exists(params["Role"]):
+            raise InvalidParameterValue("The role defined for the function cannot be assumed by Lambda.")
+        with self._lock:
+            for key, attr in (("Runtime", "runtime"), ("Role", "role"), ("Handler", "handler"),
+                              ("Description", "description"), ("Timeout", "timeout"), ("MemorySize", "memory_size")):
+                if key in params and params[key] is not None:
+                    setattr(state, attr, params[key])
+            if "Environment" in params:
+                state.variables = dict((params["Environment"] or {}).get("Variables") or {})
+            self._changed(state)
+        return state
+
+    @staticmethod
+    def _check_revision(state: FunctionState, params: dict[str, Any]) -> None:
+        wanted = params.get("RevisionId")
+        if wanted and wanted != state.revision_id:
+            raise InvalidParameterValue("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+
+    def list_functions(self) -> list[FunctionState]:
+        with self._lock:
+            return sorted(self._functions.values(), key=lambda s: s.name)
+
+    def delete_function(self, identifier: str, qualifier: str | None = None) -> None:
+        state = self.resolve(identifier, qualifier)
+        with self._lock:
+            self._functions.pop(state.name, None)
+        assert state.pool is not None
+        state.pool.close()
+        shutil.rmtree(self.root / state.name, ignore_errors=True)
+
+    # --- invoke ---------------------------------------------------------------
+    def invoke(self, identifier: str, payload: bytes, invocation_type: str = "RequestResponse", qualifier: str | None = None) -> Outcome | None:
+        """Run the function. Returns the outcome, or None for Event/DryRun invocations."""
+        state = self.resolve(identifier, qualifier)
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise constraint("invocationType", invocation_type, "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+        limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
+        if len(payload) > limit:
+            raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+        try:
+            event = json.loads(payload or b"{}")
+        except ValueError:
+            raise InvalidRequestContent("Could not parse request body into json: Unexpected character") from None
+        if invocation_type == "DryRun":
+            return None
+        if invocation_type == "Event":
+            self._async.submit(self._invoke_async, state.name, event)
+            return None
+        return self.run(state, event)
+
+    def run(self, state: FunctionState, event: Any) -> Outcome:
+        """One synchronous invocation with Lambda's START/END/REPORT log lines."""
+        request_id = str(uuid.uuid4())
+        state.log.write(f"START RequestId: {request_id} Version: $LATEST")
+        assert state.pool is not None
+        outcome = state.pool.run(event, request_id, state.arn)
+        state.log.write(f"END RequestId: {request_id}")
+        state.log.write(
+            f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
+            f"Billed Duration: {max(1, int(outcome.duration_ms + 0.999))} ms\tMemory Size: {state.memory_size} MB"
+        )
+        return outcome
+
+    def _invoke_async(self, name: str, event: Any) -> None:
+        for attempt, delay in enumerate((0.0, *ASYNC_RETRY_DELAYS)):
+            time.sleep(delay)  # AWS's retry delay for asynchronous invocations (scaled down)
+            try:
+                state = self.resolve(name)
+            except ResourceNotFound:
+                return
+            if self.run(state, event).ok:
+                return
+            state.log.write(f"[emulator] asynchronous invocation failed (attempt {attempt + 1})")
+
+    def close(self) -> None:
+        self._async.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            states = list(self._functions.values())
+            self._functions.clear()
+        for state in states:
+            assert state.pool is not None
+            state.pool.close()

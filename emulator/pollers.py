@@ -1,0 +1,309 @@
+"""Pollers: one thread per (mapping, shard) that reads, filters, batches, invokes and checkpoints.
+
+Error semantics live here and only here: a batch is checkpointed only when it
+fully succeeds; a failed batch is retried with backoff; ReportBatchItemFailures
+retries from the lowest failed record; BisectBatchOnFunctionError splits a failing
+batch in halves (not counted as retries); MaximumRetryAttempts and
+MaximumRecordAgeInSeconds discard a batch to the OnFailure destination.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from emulator import filters
+from emulator.batch_results import WHOLE_BATCH_FAILED, parse_batch_item_failures
+from emulator.destinations import DestinationSender, failure_record
+from emulator.lambda_service.exceptions import ResourceNotFound
+from emulator.lambda_service.mappings import Mapping, MappingStateName, SourceType
+from emulator.moto_adapter import MotoAdapter
+from emulator.sources import DynamoStreamSource, KinesisShardSource, ShardSource, SourceRecord
+from emulator.workers import Outcome
+
+log = logging.getLogger("emulator.pollers")
+
+IDLE_POLL_SECONDS = 0.25  # DynamoDB streams are polled 4x/s on AWS; Kinesis 1x/s
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 - 64 * 1024  # 6 MB, less the envelope
+RETRY_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)  # seconds between retries of a failing batch
+SHARD_REFRESH_SECONDS = 1.0
+
+
+class ChangeSignal:
+    """Wakes pollers when moto stored a new stream record (instead of busy polling)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Wait until the generation moves past ``seen`` or ``timeout`` passes."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != seen, timeout=timeout)
+            return self._generation
+
+
+Invoker = Callable[[str, dict], Outcome]  # (function name, event) -> outcome; raises ResourceNotFound
+
+
+@dataclass
+class PollerDeps:
+    adapter: MotoAdapter
+    signal: ChangeSignal
+    invoke: Invoker
+    destinations: DestinationSender
+    role_of: Callable[[str], str]  # function name -> role ARN
+
+
+class ShardPoller:
+    """Delivers one shard of one mapping, in order, at least once."""
+
+    def __init__(self, mapping: Mapping, source: ShardSource, deps: PollerDeps, stop: threading.Event) -> None:
+        self.mapping = mapping
+        self.source = source
+        self.deps = deps
+        self.stop = stop
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"poller-{mapping.uuid[:8]}-{source.shard_id[-8:]}")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    # --- main loop ---------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception:  # noqa: BLE001 - a poller must never die silently
+            log.exception("poller %s crashed", self.thread.name)
+            self._result("PROBLEM: internal emulator error (see the emulator log)")
+
+    def _position(self) -> int | None:
+        shard = self.source.shard_id
+        with self.mapping.lock:
+            if shard in self.mapping.checkpoints:
+                return self.mapping.checkpoints[shard]
+        position = self.source.start_position(self.mapping.starting_position, self.mapping.starting_position_timestamp)
+        if position is not None:
+            with self.mapping.lock:
+                self.mapping.checkpoints.setdefault(shard, position)
+        return position
+
+    def _checkpoint(self, next_sequence: int) -> None:
+        with self.mapping.lock:
+            self.mapping.checkpoints[self.source.shard_id] = next_sequence
+
+    def _loop(self) -> None:
+        seen = self.deps.signal.generation
+        while not self.stop.is_set():
+            if not self.mapping.enabled:
+                seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
+                continue
+            position = self._position()
+            batch = self._collect(position) if position is not None else None
+            if not batch:
+                if batch is None:
+                    self._result("PROBLEM: Stream not found (deleted or its stream was disabled)")
+                seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
+                continue
+            self._process(batch)
+
+    def _collect(self, position: int) -> list[SourceRecord] | None:
+        """Read up to BatchSize records, waiting up to the batching window for more."""
+        size = int(self.mapping.param("BatchSize"))
+        window = float(self.mapping.param("MaximumBatchingWindowInSeconds"))
+        records = self.source.read(position, size)
+        if not records or window <= 0 or len(records) >= size:
+            return self._within_payload(records)
+        deadline = time.monotonic() + window
+        seen = self.deps.signal.generation
+        while len(records) < size and not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            seen = self.deps.signal.wait(seen, min(remaining, IDLE_POLL_SECONDS))
+            more = self.source.read(records[-1].sequence + 1, size - len(records))
+            records.extend(more or [])
+        return self._within_payload(records)
+
+    @staticmethod
+    def _within_payload(records: list[SourceRecord] | None) -> list[SourceRecord] | None:
+        if not records:
+            return records
+        total, kept = 0, []
+        for record in records:
+            total += record.size + 1
+            if kept and total > MAX_PAYLOAD_BYTES:
+                break
+            kept.append(record)
+        return kept
+
+    # --- delivery ----------------------------------------------------------------
+    def _process(self, batch: list[SourceRecord]) -> None:
+        patterns = filters.compile_patterns(self.mapping.param("FilterCriteria"))
+        delivered = [r for r in batch if filters.keep(patterns, r.event)]
+        if delivered:
+            self._deliver(delivered)
+        if not self.stop.is_set():
+            self._checkpoint(batch[-1].sequence + 1)
+
+    def _deliver(self, records: list[SourceRecord]) -> None:
+        """Deliver ``records`` until they succeed or are discarded; returns when resolved."""
+        attempts = 0
+        pending = records
+        while pending and not self.stop.is_set():
+            outcome = self._invoke(pending)
+            if outcome is None:  # the function does not exist (yet/anymore): wait, do not count
+                self.stop.wait(1.0)
+                continue
+            attempts += 1
+            retry_from = self._retry_index(outcome, pending)
+            if retry_from is None:
+                self._result("OK")
+                return
+            done, pending = pending[:retry_from], pending[retry_from:]
+            if done:
+                self._checkpoint(done[-1].sequence + 1)
+            self._result(f"PROBLEM: Function call failed ({outcome.error_type() or 'partial batch failure'})")
+            if self._expired(pending):
+                self._discard(pending, "RecordAgeExceeded", attempts, outcome)
+                return
+            max_retries = int(self.mapping.param("MaximumRetryAttempts"))
+            if max_retries >= 0 and attempts > max_retries:
+                self._discard(pending, "RetryAttemptsExhausted", attempts, outcome)
+                return
+            if self.mapping.param("BisectBatchOnFunctionError") and not outcome.ok and len(pending) > 1:
+                half = len(pending) // 2
+                self._deliver(pending[:half])
+                if not self.stop.is_set():
+                    self._checkpoint(pending[half - 1].sequence + 1)
+                    self._deliver(pending[half:])
+                return
+            self.stop.wait(RETRY_BACKOFF[min(attempts - 1, len(RETRY_BACKOFF) - 1)])
+
+    def _invoke(self, records: list[SourceRecord]) -> Outcome | None:
+        try:
+            return self.deps.invoke(self.mapping.function_name, {"Records": [r.event for r in records]})
+        except ResourceNotFound:
+            self._result("PROBLEM: Function not found")
+            return None
+
+    def _retry_index(self, outcome: Outcome, records: list[SourceRecord]) -> int | None:
+        if not outcome.ok:
+            return WHOLE_BATCH_FAILED.retry_from
+        if "ReportBatchItemFailures" not in self.mapping.param("FunctionResponseTypes"):
+            return None
+        ids = [self._identifier(r) for r in records]
+        return parse_batch_item_failures(outcome.payload, ids).retry_from
+
+    @staticmethod
+    def _identifier(record: SourceRecord) -> str:
+        if "dynamodb" in record.event:
+            return str(record.event["dynamodb"]["SequenceNumber"])
+        return str(record.event["kinesis"]["sequenceNumber"])
+
+    def _expired(self, records: list[SourceRecord]) -> bool:
+        max_age = int(self.mapping.param("MaximumRecordAgeInSeconds"))
+        return max_age >= 0 and time.time() - records[0].arrival > max_age
+
+    def _discard(self, records: list[SourceRecord], condition: str, attempts: int, outcome: Outcome) -> None:
+        target = ((self.mapping.param("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if target:
+            document = failure_record(
+                function_arn=self.mapping.function_arn,
+                condition=condition,
+                invoke_count=attempts,
+                function_error=outcome.function_error,
+                batch_info_key=self.source.batch_info_key(),
+                shard_id=self.source.shard_id,
+                stream_arn=self.mapping.event_source_arn,
+                sequences=[r.sequence for r in records],
+                arrivals=[r.arrival for r in records],
+            )
+            try:
+                self.deps.destinations.send(target, document)
+            except Exception as exc:  # noqa: BLE001 - a missing queue must not kill the poller
+                log.warning("OnFailure destination %s failed: %s", target, exc)
+        self._checkpoint(records[-1].sequence + 1)
+        self._result(f"PROBLEM: {condition}; batch of {len(records)} discarded" + (f" to {target}" if target else ""))
+
+    def _result(self, text: str) -> None:
+        with self.mapping.lock:
+            self.mapping.last_processing_result = text
+
+
+class StreamMappingRunner:
+    """Runs one mapping: a poller per shard, state transitions, shard discovery."""
+
+    def __init__(self, mapping: Mapping, deps: PollerDeps) -> None:
+        self.mapping = mapping
+        self.deps = deps
+        self._stop = threading.Event()
+        self._pollers: dict[str, ShardPoller] = {}
+        self._reconfigured = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, daemon=True, name=f"mapping-{mapping.uuid[:8]}")
+
+    def _shard_ids(self) -> list[str]:
+        if self.mapping.source_type is SourceType.DYNAMODB:
+            shard = self.deps.adapter.stream_shard_id(self.mapping.event_source_arn)
+            return [shard] if shard else []
+        return self.deps.adapter.kinesis_shard_ids(self.mapping.event_source_arn) or []
+
+    def _source(self, shard_id: str) -> ShardSource:
+        arn = self.mapping.event_source_arn
+        if self.mapping.source_type is SourceType.DYNAMODB:
+            return DynamoStreamSource(self.deps.adapter, arn, shard_id)
+        return KinesisShardSource(self.deps.adapter, arn, shard_id, lambda: self.deps.role_of(self.mapping.function_name))
+
+    def _spawn_new_shards(self) -> None:
+        for shard_id in self._shard_ids():
+            if shard_id not in self._pollers:
+                poller = ShardPoller(self.mapping, self._source(shard_id), self.deps, self._stop)
+                self._pollers[shard_id] = poller
+                poller.start()
+
+    def _settle_state(self) -> None:
+        with self.mapping.lock:
+            if self.mapping.state is not MappingStateName.DELETING:
+                self.mapping.state = MappingStateName.ENABLED if self.mapping.enabled else MappingStateName.DISABLED
+
+    def _supervise(self) -> None:
+        self._spawn_new_shards()
+        self._settle_state()
+        while not self._stop.is_set():
+            if self._reconfigured.wait(SHARD_REFRESH_SECONDS):
+                self._reconfigured.clear()
+                with self.mapping.lock:
+                    if self.mapping.state is MappingStateName.UPDATING:
+                        self.mapping.state = MappingStateName.ENABLING if self.mapping.enabled else MappingStateName.DISABLING
+                self._settle_state()
+            if not self._stop.is_set():
+                self._spawn_new_shards()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def reconfigure(self) -> None:
+        self._reconfigured.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._reconfigured.set()
+        self.deps.signal.notify()
+
+    def join(self) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        for poller in list(self._pollers.values()):
+            if poller.thread.is_alive():
+                poller.thread.join(timeout=10)

@@ -1,0 +1,87 @@
+"""The one endpoint: routes Lambda API calls to our service and everything else to moto.
+
+Requests into moto are serialized by the adapter's lock (moto is not thread-safe);
+writes to DynamoDB and Kinesis wake the pollers. Health answers on
+``/_emulator/health`` and on LocalStack's ``/_localstack/health`` paths, so tools
+that probe LocalStack work unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from emulator.lambda_service.responses import LambdaApi
+from emulator.moto_adapter import MotoAdapter
+
+SERVICES = ("dynamodb", "dynamodbstreams", "kinesis", "s3", "sqs", "sns", "iam", "sts", "logs", "lambda")
+VERSION = "0.1.0"
+
+
+def _signing_service(environ: dict[str, Any]) -> str | None:
+    """The service a SigV4 request was signed for (its credential scope)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
+        return scope.split("/")[3].lower()
+    except IndexError:
+        return None
+
+
+class EndpointApp:
+    """The WSGI application behind the endpoint."""
+
+    def __init__(self, adapter: MotoAdapter, lambda_api: LambdaApi, account_id: str) -> None:
+        self.adapter = adapter
+        self.lambda_api = lambda_api
+        self.account_id = account_id
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def _health(self, start_response: Callable[..., Any], path: str) -> Iterable[bytes]:
+        if path.startswith("/_localstack/init"):
+            body: dict[str, Any] = {"completed": True, "scripts": []}
+        else:
+            body = {"services": {s: "running" for s in SERVICES}, "edition": "embedded", "version": VERSION}
+        data = json.dumps(body).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(("/_emulator/health", "/_localstack/health", "/_localstack/init")):
+            return self._health(start_response, path)
+        service = _signing_service(environ)
+        if service == "lambda" or (service is None and LambdaApi.handles(path)):
+            return self.lambda_api(environ, start_response)
+        environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", self.account_id)
+        with self.adapter.lock:
+            # moto builds the whole body inside the call; materialize it under the lock.
+            return list(self.moto(environ, start_response))
+
+
+class EndpointServer:
+    """A threaded HTTP server for ``EndpointApp`` on host:port, in a background thread."""
+
+    def __init__(self, app: EndpointApp, host: str, port: int) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="endpoint")
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
