@@ -7,16 +7,27 @@ are corrected here, on the way out, and nowhere else.
 
 from __future__ import annotations
 
-import copy
+import base64
 from typing import Any
 
 from emulator.moto_adapter import StoredKinesisRecord, StoredStreamRecord, parse_arn
 
 
+def _wire(value: Any) -> Any:
+    """A deep copy in JSON wire form: binary (B, BS) values become base64 text, as on AWS."""
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    return value
+
+
 def dynamodb_record(stored: StoredStreamRecord, stream_arn: str) -> dict[str, Any]:
     """One DynamoDB Streams record as the Lambda event carries it."""
     source = stored.record
-    body = copy.deepcopy(source["dynamodb"])
+    body = _wire(source["dynamodb"])
     created = body.get("ApproximateCreationDateTime")
     body["ApproximateCreationDateTime"] = float(int(stored.created)) if stored.created else (
         float(int(created.timestamp())) if hasattr(created, "timestamp") else created

@@ -82,11 +82,13 @@ class ShardPoller:
 
     # --- main loop ---------------------------------------------------------------
     def _run(self) -> None:
-        try:
-            self._loop()
-        except Exception:  # noqa: BLE001 - a poller must never die silently
-            log.exception("poller %s crashed", self.thread.name)
-            self._result("PROBLEM: internal emulator error (see the emulator log)")
+        while not self.stop.is_set():
+            try:
+                self._loop()
+            except Exception:  # noqa: BLE001 - a poller must never die: report, back off, resume
+                log.exception("poller %s failed; resuming from its checkpoint", self.thread.name)
+                self._result("PROBLEM: internal emulator error (see the emulator log)")
+                self.stop.wait(1.0)
 
     def _position(self) -> int | None:
         shard = self.source.shard_id

@@ -8,8 +8,10 @@ that probe LocalStack work unchanged.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -65,11 +67,25 @@ class EndpointApp:
             return list(self.moto(environ, start_response))
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Raise OSError(EADDRINUSE) when host:port cannot be bound."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(errno.EADDRINUSE, f"port {port} on {host} is already in use") from exc
+
+
 class EndpointServer:
     """A threaded HTTP server for ``EndpointApp`` on host:port, in a background thread."""
 
     def __init__(self, app: EndpointApp, host: str, port: int) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
+        _check_port_free(host, port)  # werkzeug would print its own message and sys.exit()
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="endpoint")

@@ -192,6 +192,7 @@ class WorkerPool:
     log: Callable[[str], None]
     max_workers: int
     _idle: list[Worker] = field(default_factory=list)
+    _all: set[Worker] = field(default_factory=set)
     _busy: int = 0
     _closed: bool = False
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -199,7 +200,13 @@ class WorkerPool:
     def prewarm(self) -> None:
         """Start one worker in the background so the first invocation is warm."""
         def start() -> None:
-            worker = self._start()
+            try:
+                worker = self._start()
+            except (RuntimeError, OSError):
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify()
+                return
             worker.wait_ready()
             self.release(worker, healthy=worker.init_error is None)
         with self._cond:
@@ -209,7 +216,15 @@ class WorkerPool:
         threading.Thread(target=start, daemon=True, name="prewarm").start()
 
     def _start(self) -> Worker:
-        return Worker(self.spec_source(), self.log)
+        worker = Worker(self.spec_source(), self.log)
+        with self._cond:
+            closed = self._closed
+            if not closed:
+                self._all.add(worker)
+        if closed:  # the pool closed while this worker was starting: it must not outlive it
+            worker.kill()
+            raise RuntimeError("function deleted")
+        return worker
 
     def acquire(self) -> Worker:
         revision = self.spec_source().revision
@@ -222,6 +237,7 @@ class WorkerPool:
                     if worker.spec.revision == revision and worker.process.poll() is None:
                         self._busy += 1
                         return worker
+                    self._all.discard(worker)
                     threading.Thread(target=worker.kill, daemon=True).start()
                 if self._busy < self.max_workers:
                     self._busy += 1
@@ -245,23 +261,30 @@ class WorkerPool:
             self._cond.notify()
         if not keep:
             worker.kill()
+            with self._cond:
+                self._all.discard(worker)
 
     def retire_idle(self) -> None:
         """Kill idle workers (after a code or configuration change)."""
         with self._cond:
             idle, self._idle = self._idle, []
+            self._all.difference_update(idle)
         for worker in idle:
             worker.kill()
 
     def pids(self) -> list[int]:
         with self._cond:
-            return [w.process.pid for w in self._idle if w.process.poll() is None]
+            return [w.process.pid for w in self._all if w.process.poll() is None]
 
     def close(self) -> None:
+        """Stop every worker, busy ones included (their invocations fail as exited)."""
         with self._cond:
             self._closed = True
+            workers, self._idle = list(self._all), []
+            self._all.clear()
             self._cond.notify_all()
-        self.retire_idle()
+        for worker in workers:
+            worker.kill()
 
     def run(self, event: Any, request_id: str, invoked_arn: str) -> Outcome:
         worker = self.acquire()

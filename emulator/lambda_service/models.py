@@ -130,6 +130,7 @@ class FunctionRegistry:
         self._functions: dict[str, FunctionState] = {}
         self._lock = threading.RLock()
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="async-invoke")
+        self._closing = threading.Event()
 
     # --- naming ---------------------------------------------------------------
     def arn(self, name: str) -> str:
@@ -376,16 +377,18 @@ class FunctionRegistry:
 
     def _invoke_async(self, name: str, event: Any) -> None:
         for attempt, delay in enumerate((0.0, *ASYNC_RETRY_DELAYS)):
-            time.sleep(delay)  # AWS's retry delay for asynchronous invocations (scaled down)
+            if self._closing.wait(delay):  # AWS's retry delay for asynchronous invocations (scaled down)
+                return
             try:
                 state = self.resolve(name)
-            except ResourceNotFound:
-                return
-            if self.run(state, event).ok:
-                return
+                if self.run(state, event).ok:
+                    return
+            except (ResourceNotFound, RuntimeError):
+                return  # deleted meanwhile, or the emulator is stopping
             state.log.write(f"[emulator] asynchronous invocation failed (attempt {attempt + 1})")
 
     def close(self) -> None:
+        self._closing.set()
         self._async.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             states = list(self._functions.values())

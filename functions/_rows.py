@@ -1,0 +1,82 @@
+"""Fanned-out Kinesis record -> the plain JSON row of CONTRACTS.md.
+
+One row shape serves consumer A (a JSONL line) and consumer B (the POST body), so
+both sinks can be reconciled field by field against the table and the data lake.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.shared.dynamodb_deserializer import TypeDeserializer
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+
+from ._stream import TABLE_KEY, JunkRecord, is_ttl_delete, validate
+
+#: Click attributes copied into every row (null where the stream view lacks them).
+CLICK_FIELDS = ("user", "action", "page", "session", "ts", "run_id")
+
+_deserializer = TypeDeserializer()
+
+
+def decode(record: KinesisStreamRecord) -> DynamoDBRecord:
+    """The DynamoDB stream record fanout put into ``Data`` (compact JSON)."""
+    try:
+        raw = json.loads(base64.b64decode(record.kinesis.data, validate=True))
+    except (KeyError, TypeError, binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise JunkRecord(f"Kinesis data is not a JSON stream record: {error}") from None
+    return validate(raw)
+
+
+def plain(value: Any) -> Any:
+    """A deserialized DynamoDB value as JSON: numbers stay numbers, binary is base64,
+    sets become sorted lists (deterministic lines for identical items)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set | frozenset):
+        return sorted(plain(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
+
+
+def image(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A DynamoDB-JSON image (``NewImage``/``OldImage``/``Keys``) as plain JSON."""
+    try:
+        return {name: plain(_deserializer.deserialize(value)) for name, value in (attributes or {}).items()}
+    except (AttributeError, TypeError, IndexError, ArithmeticError) as error:
+        raise JunkRecord(f"image is not valid DynamoDB JSON: {error!r}") from None
+
+
+def to_row(record: DynamoDBRecord, kinesis_sequence: str | None, processed_at_ms: int) -> dict[str, Any]:
+    """The row for one stream record: the newest image it carries (NewImage, else
+    OldImage for REMOVE/OLD_IMAGE views, else only the key for KEYS_ONLY)."""
+    body = record.get("dynamodb") or {}
+    item = image(body.get("NewImage") or body.get("OldImage"))
+    keys = image(body.get("Keys"))
+    row: dict[str, Any] = {
+        "event_id": record.get("eventID"),
+        "event_name": record.get("eventName"),
+        "uuid": item.get(TABLE_KEY, keys.get(TABLE_KEY)),
+    }
+    row.update({name: item.get(name) for name in CLICK_FIELDS})
+    row.update(
+        {
+            "sequence": body.get("SequenceNumber"),
+            "created_at": body.get("ApproximateCreationDateTime"),
+            "ttl_delete": is_ttl_delete(record),
+            "kinesis_sequence": kinesis_sequence,
+            "processed_at": processed_at_ms,
+        }
+    )
+    return row

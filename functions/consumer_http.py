@@ -1,0 +1,76 @@
+"""Consumer B: POST each record's row to ``HTTP_SINK_URL``, one at a time, in order.
+
+Each POST carries ``Idempotency-Key: <DynamoDB eventID>``, so redeliveries (ours and
+the mapping's) are recorded once by the sink. Timeouts and bounded retries with
+backoff cover 5xx, 429 and connection errors (``_http``).
+
+Per-item order, and the choice made for it: records are posted strictly in batch
+order and the batch *stops at the first record that still fails* (``_batch``); that
+record and all after it, whatever their key, are reported as batch item failures
+(Kinesis sequence numbers) and not posted. Skipping only the failed key's later
+records would also keep per-key order, but the mapping redelivers everything after
+the earliest failure anyway, so posting the other keys would only duplicate them,
+and when the sink is down every further record would burn its own retries against
+the function's timeout. Stopping keeps the batch's time bounded and the sink's
+arrival order equal to the shard order.
+
+The time budget comes from the Lambda context: no new attempt starts within
+``SAFETY_MARGIN_SECONDS`` of the function's timeout, so the failure report is
+always returned rather than lost to a timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+
+from ._batch import process_in_order
+from ._config import (
+    DEFAULT_HTTP_MAX_ATTEMPTS,
+    DEFAULT_HTTP_TIMEOUT_SECONDS,
+    HTTP_MAX_ATTEMPTS,
+    HTTP_SINK_URL,
+    HTTP_TIMEOUT_SECONDS,
+    number,
+    required,
+)
+from ._http import post_json
+from ._rows import decode, to_row
+
+logger = Logger()
+
+SAFETY_MARGIN_SECONDS = 2.0
+#: Without a context (local calls), assume Lambda's default-ish budget.
+DEFAULT_BUDGET_SECONDS = 30.0
+
+
+def deadline_for(context: Any) -> float:
+    """A ``time.monotonic()`` deadline from the context's remaining time."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    budget = remaining_ms() / 1000.0 if callable(remaining_ms) else DEFAULT_BUDGET_SECONDS
+    return time.monotonic() + budget - SAFETY_MARGIN_SECONDS
+
+
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    """Deliver the batch in order; report the first undelivered record and the rest."""
+    url = required(HTTP_SINK_URL)
+    timeout = number(HTTP_TIMEOUT_SECONDS, DEFAULT_HTTP_TIMEOUT_SECONDS, 0.05, 60)
+    attempts = int(number(HTTP_MAX_ATTEMPTS, DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10))
+    deadline = deadline_for(context)
+
+    def deliver(record: KinesisStreamRecord) -> str:
+        row = to_row(decode(record), record.kinesis.sequence_number, int(time.time() * 1000))
+        headers = {"Idempotency-Key": str(row["event_id"])}
+        post_json(url, row, headers, timeout=timeout, attempts=attempts, deadline=deadline)
+        return str(row["event_id"])
+
+    delivered, response = process_in_order(event, deliver, logger)
+    logger.info(
+        "delivered batch",
+        extra={"delivered": len(delivered), "failed": len(response["batchItemFailures"])},
+    )
+    return response

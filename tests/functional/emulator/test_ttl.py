@@ -1,0 +1,57 @@
+"""TTL: an expired item is deleted by the sweeper and its REMOVE carries AWS's service identity."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.functional.emulator.support import create_function, create_stream_table, read_records, unique
+from tests.waiting import wait_until
+
+
+def test_expired_item_is_removed_and_its_remove_reaches_a_mapping(aws, emulator, tmp_path: Path) -> None:
+    table = unique("ttl")
+    stream_arn = create_stream_table(aws, table)
+    ddb = aws("dynamodb")
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    out = tmp_path / "records.jsonl"
+    function = unique("ttl-reader")
+    create_function(aws, function, "recorder.handler", ("recorder",), {"RECORD_FILE": str(out)})
+    aws("lambda").create_event_source_mapping(FunctionName=function, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON")
+
+    now = int(time.time())
+    ddb.put_item(TableName=table, Item={"pk": {"S": "expired"}, "expires_at": {"N": str(now - 1)}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "fresh"}, "expires_at": {"N": str(now + 3600)}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "text-ttl"}, "expires_at": {"S": str(now - 1)}})
+    written = time.monotonic()
+
+    # the sweeper runs every emulator.config.ttl_interval seconds
+    wait_until(lambda: "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "expired"}}),
+               timeout=emulator.config.ttl_interval + 2, what="the expired item to be deleted")
+    assert time.monotonic() - written <= emulator.config.ttl_interval + 1
+    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "fresh"}})
+    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "text-ttl"}}), "non-number TTL values are ignored"
+
+    removes = wait_until(lambda: [e["record"] for e in read_records(out) if e["record"]["eventName"] == "REMOVE"],
+                         timeout=10, what="the TTL REMOVE record")
+    assert len(removes) == 1
+    remove = removes[0]
+    assert remove["dynamodb"]["Keys"] == {"pk": {"S": "expired"}}
+    assert remove["dynamodb"]["OldImage"]["expires_at"] == {"N": str(now - 1)}
+    assert remove["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
+def test_user_deletes_carry_no_user_identity(aws, tmp_path: Path) -> None:
+    table = unique("ttl-user")
+    stream_arn = create_stream_table(aws, table)
+    out = tmp_path / "records.jsonl"
+    function = unique("user-reader")
+    create_function(aws, function, "recorder.handler", ("recorder",), {"RECORD_FILE": str(out)})
+    aws("lambda").create_event_source_mapping(FunctionName=function, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON")
+    ddb = aws("dynamodb")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
+    records = wait_until(lambda: [e["record"] for e in read_records(out)] if len(read_records(out)) >= 2 else None,
+                         timeout=10, what="INSERT and REMOVE")
+    assert [r["eventName"] for r in records] == ["INSERT", "REMOVE"]
+    assert "userIdentity" not in records[1]

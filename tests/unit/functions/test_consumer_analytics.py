@@ -1,0 +1,117 @@
+"""consumer A: one JSONL object per Kinesis batch, idempotent key, junk reported not written."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from functions import consumer_analytics
+from tests.unit.functions.conftest import ANALYTICS
+from tests.unit.functions.fakes import FakeContext, client_error, kinesis_event
+
+U1 = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
+U2 = "8a7b6c5d-4e3f-4a1b-8c2d-9e0f1a2b3c4d"
+T0 = 1795701900
+
+
+def kinesis_sequences(event: dict[str, Any]) -> list[str]:
+    return [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
+
+
+def failures(*seqs: str) -> dict[str, Any]:
+    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in seqs]}
+
+
+def rows_of(s3, key: str) -> list[dict[str, Any]]:
+    body = s3.objects[(ANALYTICS, key)]
+    assert body.endswith(b"\n")
+    return [json.loads(line) for line in body.decode("utf-8").splitlines()]
+
+
+def test_batch_becomes_one_jsonl_object_under_its_date(s3, load_event):
+    event = load_event("kinesis_fanout_clicks")
+    stream_records = load_event("dynamodb_clicks")["Records"]
+    seqs = kinesis_sequences(event)
+    before = int(time.time() * 1000)
+    assert consumer_analytics.handler(event, FakeContext()) == failures()
+    after = int(time.time() * 1000)
+
+    key = f"clicks/dt=2026-11-26/shardId-000000000001-{seqs[0]}-{seqs[-1]}.jsonl"
+    assert s3.keys(ANALYTICS) == [key]
+    assert s3.calls[0]["ContentType"] == "application/x-ndjson"
+    rows = rows_of(s3, key)
+    assert [row["event_id"] for row in rows] == [r["eventID"] for r in stream_records]
+    assert [row["kinesis_sequence"] for row in rows] == seqs
+    assert [row["event_name"] for row in rows] == ["INSERT", "INSERT", "MODIFY", "INSERT", "REMOVE"]
+    assert all(before <= row["processed_at"] <= after for row in rows)
+    assert {k: v for k, v in rows[2].items() if k != "processed_at"} == {
+        "event_id": stream_records[2]["eventID"],
+        "event_name": "MODIFY",
+        "uuid": U1,
+        "user": "u-0042",
+        "action": "ClickOnLogo",
+        "page": "/",
+        "session": "s-7f3a",
+        "ts": T0 * 1000 + 5123,
+        "run_id": "run-20261126-a",
+        "sequence": "1100000000017454423003",
+        "created_at": T0 + 3,
+        "ttl_delete": False,
+        "kinesis_sequence": seqs[2],
+    }
+    removed = rows[4]  # a user delete: the row shows the deleted document
+    assert (removed["uuid"], removed["user"], removed["action"], removed["ttl_delete"]) == (
+        U2, "u-0007", "ViewProduct", False)
+
+
+def test_same_batch_twice_overwrites_its_own_object(s3, load_event):
+    consumer_analytics.handler(load_event("kinesis_fanout_clicks"), FakeContext())
+    consumer_analytics.handler(load_event("kinesis_fanout_clicks"), FakeContext())
+    assert len(s3.calls) == 2
+    assert len(s3.keys(ANALYTICS)) == 1
+
+
+def test_ttl_deletions_are_flagged(s3, load_event):
+    event = kinesis_event(load_event("dynamodb_ttl_remove")["Records"])
+    consumer_analytics.handler(event, FakeContext())
+    (key,) = s3.keys(ANALYTICS)
+    (row,) = rows_of(s3, key)
+    assert (row["event_name"], row["uuid"], row["ttl_delete"]) == ("REMOVE", U2, True)
+
+
+def test_junk_ends_the_written_prefix_and_is_reported_with_the_rest(s3, load_event):
+    event = load_event("kinesis_junk")
+    seqs = kinesis_sequences(event)
+    assert consumer_analytics.handler(event, FakeContext()) == failures(*seqs[1:])
+    (key,) = s3.keys(ANALYTICS)
+    assert key.endswith(f"-{seqs[0]}-{seqs[0]}.jsonl")
+    assert [row["kinesis_sequence"] for row in rows_of(s3, key)] == seqs[:1]
+
+
+def test_aws_sample_is_all_junk_and_writes_nothing(s3, load_event):
+    event = load_event("kinesis_aws_sample")
+    assert consumer_analytics.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
+    assert s3.calls == []
+
+
+def test_failed_write_fails_the_batch(s3, load_event):
+    s3.failures[1] = client_error("SlowDown", "PutObject")
+    with pytest.raises(ClientError, match="SlowDown"):
+        consumer_analytics.handler(load_event("kinesis_fanout_clicks"), FakeContext())
+
+
+def test_empty_batch_writes_nothing(s3, load_event):
+    assert consumer_analytics.handler(load_event("kinesis_empty"), FakeContext()) == failures()
+    assert s3.calls == []
+
+
+def test_record_without_sequence_number_fails_the_whole_batch(s3, load_event):
+    event = load_event("kinesis_fanout_clicks")
+    del event["Records"][1]["kinesis"]["sequenceNumber"]
+    with pytest.raises(ValueError, match="record 1 has no sequence number"):
+        consumer_analytics.handler(event, FakeContext())
+    assert s3.calls == []

@@ -1,0 +1,133 @@
+"""consumer B against a real local HTTP server: idempotency keys, retries, stop at first failure."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from functions import consumer_http
+from functions._config import ConfigurationError
+from tests.unit.functions.fakes import FakeContext
+
+U1 = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
+
+
+def kinesis_sequences(event: dict[str, Any]) -> list[str]:
+    return [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
+
+
+def failures(*seqs: str) -> dict[str, Any]:
+    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in seqs]}
+
+
+def event_ids(load_event) -> list[str]:
+    return [record["eventID"] for record in load_event("dynamodb_clicks")["Records"]]
+
+
+def wait_until(condition, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        time.sleep(0.01)
+
+
+def test_each_row_is_posted_in_order_with_its_event_id_as_idempotency_key(http_sink, load_event):
+    event = load_event("kinesis_fanout_clicks")
+    assert consumer_http.handler(event, FakeContext()) == failures()
+
+    assert http_sink.keys() == event_ids(load_event)
+    first = http_sink.requests[0]
+    assert first.headers["Content-Type"] == "application/json"
+    body = first.json()
+    assert body["event_id"] == first.headers["Idempotency-Key"]
+    assert (body["uuid"], body["event_name"], body["action"]) == (U1, "INSERT", "ClickOnLogo")
+    assert body["kinesis_sequence"] == kinesis_sequences(event)[0]
+    assert body["sequence"] == "1100000000017454423001"
+    assert isinstance(body["processed_at"], int)
+
+
+def test_500_then_success_is_retried_with_the_same_key(http_sink, load_event, sleeps):
+    http_sink.script = [500]
+    assert consumer_http.handler(load_event("kinesis_fanout_clicks"), FakeContext()) == failures()
+    ids = event_ids(load_event)
+    assert http_sink.keys() == [ids[0], *ids]
+    assert len(sleeps) == 1
+
+
+def test_429_waits_as_the_sink_asks_then_delivers(http_sink, load_event, sleeps):
+    http_sink.script = [(429, {"Retry-After": "1"})]
+    assert consumer_http.handler(load_event("kinesis_fanout_clicks"), FakeContext()) == failures()
+    assert sleeps == [1.0]
+    assert len(http_sink.requests) == 6
+
+
+def test_persistent_5xx_stops_the_batch_at_that_record(http_sink, load_event, sleeps, monkeypatch):
+    monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "3")
+    http_sink.script = [200, 503, 503, 503]
+    event = load_event("kinesis_fanout_clicks")
+    seqs = kinesis_sequences(event)
+    assert consumer_http.handler(event, FakeContext()) == failures(*seqs[1:])
+    ids = event_ids(load_event)
+    assert http_sink.keys() == [ids[0], ids[1], ids[1], ids[1]]  # nothing after the failed record
+    assert len(sleeps) == 2
+
+
+def test_a_failed_item_is_never_overtaken_by_its_next_version(http_sink, load_event, sleeps):
+    """U1's INSERT is refused: its MODIFY (record 2) and everything between are not posted."""
+    http_sink.script = [400]
+    event = load_event("kinesis_fanout_clicks")
+    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
+    assert http_sink.keys() == event_ids(load_event)[:1]  # a 400 is permanent: not retried
+    assert sleeps == []
+
+
+def test_connection_refused_is_retried_then_everything_reported(load_event, refused_url, monkeypatch, sleeps):
+    monkeypatch.setenv("HTTP_SINK_URL", refused_url)
+    event = load_event("kinesis_fanout_clicks")
+    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
+    assert len(sleeps) == 3  # the default 4 attempts for the first record, then stop
+
+
+def test_slow_sink_times_out_and_is_retried(http_sink, load_event, monkeypatch):
+    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
+    http_sink.delay_s = 10.0
+    event = {"Records": load_event("kinesis_fanout_clicks")["Records"][:1]}
+    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
+    wait_until(lambda: len(http_sink.requests) == 2)
+    assert len(set(http_sink.keys())) == 1
+
+
+def test_junk_is_reported_not_posted(http_sink, load_event):
+    event = load_event("kinesis_junk")
+    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event)[1:])
+    assert len(http_sink.requests) == 1
+
+
+def test_no_attempt_starts_when_the_function_is_about_to_time_out(http_sink, load_event):
+    event = load_event("kinesis_fanout_clicks")
+    context = FakeContext(remaining_ms=int(consumer_http.SAFETY_MARGIN_SECONDS * 1000) - 500)
+    assert consumer_http.handler(event, context) == failures(*kinesis_sequences(event))
+    assert http_sink.requests == []
+
+
+def test_empty_batch_posts_nothing(http_sink, load_event):
+    assert consumer_http.handler(load_event("kinesis_empty"), FakeContext()) == failures()
+    assert http_sink.requests == []
+
+
+def test_missing_url_is_a_clear_error(load_event, monkeypatch):
+    monkeypatch.delenv("HTTP_SINK_URL")
+    with pytest.raises(ConfigurationError, match="HTTP_SINK_URL"):
+        consumer_http.handler(load_event("kinesis_fanout_clicks"), FakeContext())
+
+
+@pytest.mark.parametrize("setting", [("HTTP_TIMEOUT_SECONDS", "soon"), ("HTTP_MAX_ATTEMPTS", "0")])
+def test_bad_tuning_values_are_refused(load_event, monkeypatch, setting):
+    monkeypatch.setenv(*setting)
+    with pytest.raises(ConfigurationError, match=setting[0]):
+        consumer_http.handler(load_event("kinesis_fanout_clicks"), FakeContext())
+
