@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         raise
     try:
         print(f"Emulator ready at {emulator.endpoint_url}", flush=True)
-        stop.wait()
+        # A short timeout, not a bare wait(): a signal delivered to another thread only
+        # runs its Python handler once the main thread executes bytecode again.
+        while not stop.wait(0.2):
+            pass
     finally:
         emulator.stop()
         print("Emulator stopped", flush=True)

@@ -85,7 +85,10 @@ def test_emulator_process_stops_cleanly(tmp_path: Path, stop_signal: int) -> Non
         aws = lambda service, **_: boto3.client(service, **kw)  # noqa: E731
         create_function(aws, "lifecycle", "behaviours.slow", ("behaviours",), timeout=30)
         aws("lambda").invoke(FunctionName="lifecycle", InvocationType="Event", Payload=b'{"seconds": 30}')
-        wait_until(lambda: len(_children(process.pid)) >= 2, timeout=10, what="worker processes")
+        logs = aws("logs")
+        started = lambda: any("START RequestId" in e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/lifecycle")["events"])  # noqa: E731
+        wait_until(lambda: logs.describe_log_groups()["logGroups"] and started(), timeout=20, what="the invocation to start")
+        assert _children(process.pid), "a worker process runs the invocation"
         assert any(p.name.startswith("emulator-") for p in tmp_path.iterdir())
         process.send_signal(stop_signal)
         assert process.wait(timeout=10) == 0
