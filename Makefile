@@ -30,6 +30,35 @@ emulator: $(STAMP) ## Run the embedded local AWS endpoint in the foreground
 bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput)
 	$(VPY) -m tests.bench.bench_emulator
 
+# --- One command to a running sandbox: Docker when an engine answers, else embedded ---
+SANDBOX := $(VENV)/bin/sandbox
+STATE_DIR := $(or $(SANDBOX_STATE_DIR),.sandbox)
+# `sandbox backend` prints docker|embedded on stdout and why on stderr (BACKEND=... forces one).
+CHOOSE_BACKEND = BACKEND="$(BACKEND)" $(SANDBOX) backend
+
+up: $(STAMP) ## Start everything in the foreground (Docker if an engine answers, else embedded; BACKEND=embedded|docker; UP_ARGS="--rate 20"); Ctrl-C stops
+	@backend=$$($(CHOOSE_BACKEND)) || exit $$?; \
+	if [ "$$backend" = docker ]; then exec $(MAKE) --no-print-directory docker-up; \
+	else exec $(SANDBOX) up $(UP_ARGS); fi
+
+down: $(STAMP) ## Stop a sandbox left running (embedded: its pidfile in .sandbox/; Docker: the compose stack)
+	@$(SANDBOX) down
+	@if [ "$$(BACKEND= $(SANDBOX) backend 2>/dev/null)" = docker ]; then $(MAKE) --no-print-directory docker-down; fi
+
+logs: $(STAMP) ## Follow the logs (Docker: every container; embedded: the functions' CloudWatch Logs)
+	@backend=$$($(CHOOSE_BACKEND)) || exit $$?; \
+	if [ "$$backend" = docker ]; then exec $(MAKE) --no-print-directory docker-logs; \
+	else exec $(SANDBOX) logs --follow; fi
+
+ps: $(STAMP) ## What is running (Docker: the containers; embedded: the process and its function workers)
+	@backend=$$($(CHOOSE_BACKEND)) || exit $$?; \
+	if [ "$$backend" = docker ]; then exec $(MAKE) --no-print-directory docker-ps; fi; \
+	pid=$$(cat $(STATE_DIR)/sandbox.pid 2>/dev/null); \
+	if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then ps -o pid,ppid,etime,args --pid "$$pid" --ppid "$$pid"; \
+	else echo "no embedded sandbox is running (start one with: make up)"; fi
+
+.PHONY: up down logs ps
+
 # --- Docker path (docker-compose.yml; EMULATOR=1 adds docker-compose.emulator.yml) ---
 COMPOSE_FILES = -f docker-compose.yml $(if $(filter 1 true yes,$(EMULATOR)),-f docker-compose.emulator.yml)
 # `docker compose` (the plugin) first, the standalone `docker-compose` as the fallback.

@@ -89,9 +89,9 @@ class Emulator:
             role_of=lambda name: self.functions.resolve(name).role,
         )
         self.mappings = MappingRegistry(self.functions, self.adapter, lambda m: StreamMappingRunner(m, deps))
-        app = EndpointApp(self.adapter, LambdaApi(self.functions, self.mappings), cfg.account_id)
-        self.server = EndpointServer(app, cfg.host, cfg.port)
         self.ttl = TtlSweeper(self.adapter, cfg.ttl_interval)
+        app = EndpointApp(self.adapter, LambdaApi(self.functions, self.mappings), cfg.account_id, self.ttl.sweep)
+        self.server = EndpointServer(app, cfg.host, cfg.port)
         self.retention = Retention(self.adapter, self.mappings.all, cfg.retention_seconds)
         self.server.start()
         self.logs.start()

@@ -10,6 +10,9 @@ What is patched, and why (FACTS.md has the measurements):
   reuse sequence numbers. Our ``add`` keeps a monotonic counter, never calls
   moto's Lambda, drops no-op MODIFYs and the keys-only INSERT of an update_item
   upsert (AWS emits neither), and signals pollers that data arrived.
+- DynamoDB stream re-enabling: moto refuses to enable a stream once one was ever
+  enabled and keeps writing to a disabled one; AWS allows a new stream after
+  disabling (new ARN) and a disabled stream takes no records.
 - Kinesis shards: moto finds the last sequence number by copying every key
   (O(n) per put); ours keeps a counter so sequence numbers stay monotonic after
   trimming and insertion is O(1).
@@ -81,6 +84,18 @@ def _iterator_init(self: Any, backend: Any, shard: StreamShard, kind: str, seq: 
         self.sequence_number = _next_seq(shard)
 
 
+def _update_table_streams(self: DynamoDBBackend, table: Table, specification: dict[str, Any]) -> None:
+    """AWS refuses to enable a stream only while one is enabled; moto refuses forever after."""
+    from moto.dynamodb.exceptions import StreamAlreadyEnabledException
+
+    enabling = specification.get("StreamEnabled") or specification.get("StreamViewType")
+    if enabling and (table.stream_specification or {}).get("StreamEnabled"):
+        raise StreamAlreadyEnabledException
+    table.set_stream_specification(specification)
+    if not (table.stream_specification or {}).get("StreamEnabled"):
+        table.stream_shard = None  # a disabled stream takes no more records
+
+
 _original_update_item = DynamoDBBackend.update_item
 _original_table_put = Table.put_item
 
@@ -135,6 +150,7 @@ def install_patches() -> None:
     StreamShard.get = _shard_get  # type: ignore[method-assign]
     streams_models.ShardIterator.__init__ = _iterator_init  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_table_streams = _update_table_streams  # type: ignore[method-assign]
     Table.put_item = _table_put  # type: ignore[method-assign]
     Shard.put_record = _kinesis_put  # type: ignore[method-assign]
     Shard.get_min_sequence_number = _kinesis_min_seq  # type: ignore[method-assign]

@@ -1,5 +1,6 @@
 """The one endpoint: routes Lambda API calls to our service and everything else to moto.
 
+``DELETE /_aws/dynamodb/expired`` runs a TTL sweep now, as on LocalStack.
 Requests into moto are serialized by the adapter's lock (moto is not thread-safe);
 writes to DynamoDB and Kinesis wake the pollers. Health answers on
 ``/_emulator/health`` and on LocalStack's ``/_localstack/health`` paths, so tools
@@ -39,8 +40,9 @@ def _signing_service(environ: dict[str, Any]) -> str | None:
 class EndpointApp:
     """The WSGI application behind the endpoint."""
 
-    def __init__(self, adapter: MotoAdapter, lambda_api: LambdaApi, account_id: str) -> None:
+    def __init__(self, adapter: MotoAdapter, lambda_api: LambdaApi, account_id: str, expire_now: Callable[[], int]) -> None:
         self.adapter = adapter
+        self.expire_now = expire_now
         self.lambda_api = lambda_api
         self.account_id = account_id
         self.moto = DomainDispatcherApplication(create_backend_app)
@@ -58,6 +60,11 @@ class EndpointApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(("/_emulator/health", "/_localstack/health", "/_localstack/init")):
             return self._health(start_response, path)
+        if path == "/_aws/dynamodb/expired" and environ.get("REQUEST_METHOD") == "DELETE":
+            # LocalStack's "delete expired items now" endpoint (`make expire`).
+            data = json.dumps({"ExpiredItems": self.expire_now()}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            return [data]
         service = _signing_service(environ)
         if service == "lambda" or (service is None and LambdaApi.handles(path)):
             return self.lambda_api(environ, start_response)

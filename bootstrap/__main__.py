@@ -1,0 +1,5 @@
+"""``python -m bootstrap``."""
+
+from bootstrap.cli import main
+
+main()

@@ -1,0 +1,282 @@
+"""The producer's Python API: ``produce(settings, options) -> ProduceSummary``.
+
+Used by ``python -m producer``, ``sandbox produce``/``sandbox up`` and tests.
+It checks the target first (one clear error if the sandbox is down or not
+bootstrapped), writes the manifest as "running", paces and writes the plan's
+operations, then stores the final manifest. A ``stop`` event ends the run early
+but cleanly: buffered writes are flushed and the manifest says "interrupted".
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bootstrap.clients import client
+from bootstrap.settings import DEFAULT_ENDPOINT, Settings
+from producer import manifest as manifests
+from producer.errors import OptionsError, ProducerError, translate
+from producer.events import ClickGenerator
+from producer.manifest import FailedOp, Manifest
+from producer.options import ProduceOptions
+from producer.pacer import TokenBucket
+from producer.plan import OperationPlan, OpKind, expected_ops
+from producer.target import PREFLIGHT_TIMEOUT, Target, preflight, resolve_topology
+from producer.writer import ClickWriter, FatalWriteError, WriteResult
+
+#: Least time between two progress callbacks.
+PROGRESS_INTERVAL = 0.25
+#: A long run re-saves its manifest this often, so `sandbox status` sees it grow.
+CHECKPOINT_INTERVAL = 5.0
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """Where a run stands: ``total_ops`` is set for --count runs, ``duration_s`` for --duration."""
+
+    done_ops: int
+    total_ops: int | None
+    duration_s: float | None
+    written: int
+    updated: int
+    deleted: int
+    failed: int
+    elapsed_s: float
+    rate: float
+
+
+@dataclass(frozen=True)
+class ProduceSummary:
+    """The outcome of a run (``written`` = clicks put; ``rate`` = achieved writes/s)."""
+
+    run_id: str
+    seed: int
+    table: str
+    status: str  # complete | interrupted
+    written: int
+    updated: int
+    deleted: int
+    failed: int
+    skipped: int  # follow-ups of clicks whose put failed
+    elapsed_s: float
+    rate: float
+    target_rate: float
+    write_mode: str
+    requests: int
+    retries: int
+    expected_stream_records: int
+    manifest_uri: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+ProgressCallback = Callable[[ProgressUpdate], None]
+
+
+class _Tally:
+    """Collects write outcomes into the manifest and counters."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.failed_puts: set[str] = set()
+        self.skipped = 0
+
+    def record(self, result: WriteResult) -> None:
+        uuid, kind = result.op.click.uuid, result.op.kind
+        if result.ok:
+            target = {OpKind.PUT: self.manifest.clicks, OpKind.UPDATE: self.manifest.updated}
+            target.get(kind, self.manifest.deleted).append(uuid)
+            return
+        self.manifest.failed.append(FailedOp(uuid=uuid, op=str(kind), error=result.error))
+        if kind is OpKind.PUT:
+            self.failed_puts.add(uuid)
+
+    @property
+    def done(self) -> int:
+        m = self.manifest
+        return m.expected_stream_records + len(m.failed)
+
+
+def produce(
+    settings: Settings,
+    options: ProduceOptions,
+    *,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> ProduceSummary:
+    """Run the producer. Raises OptionsError, SettingsError or ProducerError (one-line messages).
+
+    ``progress`` is called at most every PROGRESS_INTERVAL seconds and once at the end;
+    setting ``stop`` ends the run early (status "interrupted"), pending follow-ups dropped.
+    """
+    options = options.validated()
+    settings.require_target()
+    # One client per service for the whole run. DynamoDB: no botocore retries (writer.py
+    # retries what is safe) and a short connect timeout, so a dead endpoint fails fast.
+    try:
+        sts = client("sts", settings, max_attempts=1, timeout=PREFLIGHT_TIMEOUT)
+        ddb = client("dynamodb", settings, max_attempts=1, timeout=PREFLIGHT_TIMEOUT)
+        s3 = client("s3", settings, timeout=PREFLIGHT_TIMEOUT)
+    except ValueError as error:  # botocore: "Invalid endpoint: localhost:4566"
+        raise OptionsError(f"{error}: use a URL like {DEFAULT_ENDPOINT}") from None
+    target = preflight(settings, resolve_topology(settings, sts=sts), ddb=ddb, s3=s3)
+    return _Run(settings, options, target, ddb, s3, progress, stop or threading.Event()).execute()
+
+
+class _Run:
+    """One run's moving parts; ``execute()`` once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ProduceOptions,
+        target: Target,
+        ddb: Any,
+        s3: Any,
+        progress: ProgressCallback | None,
+        stop: threading.Event,
+    ) -> None:
+        assert options.seed is not None and options.run_id is not None  # set by validated()
+        self.settings, self.options, self.target = settings, options, target
+        self.s3 = s3
+        self.progress, self.stop = progress, stop
+        self.manifest = Manifest(
+            run_id=options.run_id,
+            table=target.table,
+            seed=options.seed,
+            started_at=_now_ms(),
+            options=options.as_dict(),
+        )
+        self.tally = _Tally(self.manifest)
+        self.writer = ClickWriter(
+            client=ddb,
+            table=target.table,
+            run_id=options.run_id,
+            ttl_seconds=options.ttl_seconds,
+            on_result=self.tally.record,
+            batch_size=options.batch_size,
+        )
+        self.plan = OperationPlan(
+            ClickGenerator(seed=options.seed, run_id=options.run_id, users=options.users),
+            update_ratio=options.update_ratio,
+            delete_ratio=options.delete_ratio,
+            seed=options.seed,
+        )
+        self.total_ops = (
+            expected_ops(options.count, options.update_ratio, options.delete_ratio)
+            if options.count is not None
+            else None
+        )
+        self.interrupted = False
+        self.started = self.last_report = self.last_checkpoint = 0.0
+
+    def execute(self) -> ProduceSummary:
+        uri = self._save()
+        # Created now, not earlier: tokens must not pile up during the setup calls.
+        # stop.wait as its sleep: a stop request cuts a pacing pause short.
+        self.pacer = TokenBucket(
+            self.options.rate, burst=self.options.batch_size, sleep=self.stop.wait
+        )
+        self.started = self.last_checkpoint = time.monotonic()
+        try:
+            self._write_all()
+        except FatalWriteError as error:
+            self.manifest.status = "aborted"
+            self._save_quietly()
+            mapped = translate(error.cause, self.settings, table=self.target.table)
+            raise (mapped or error) from error.cause
+        elapsed = time.monotonic() - self.started
+        self._report(force=True)
+        m = self.manifest
+        m.status = "interrupted" if self.interrupted else "complete"
+        m.finished_at = _now_ms()
+        self._save()
+        batch = self.options.batch_size
+        return ProduceSummary(
+            run_id=m.run_id,
+            seed=m.seed,
+            table=m.table,
+            status=m.status,
+            written=len(m.clicks),
+            updated=len(m.updated),
+            deleted=len(m.deleted),
+            failed=len(m.failed),
+            skipped=self.tally.skipped,
+            elapsed_s=round(elapsed, 3),
+            rate=round(m.expected_stream_records / elapsed, 1) if elapsed > 0 else 0.0,
+            target_rate=self.options.rate,
+            write_mode="put_item" if batch == 1 else f"batch_write_item({batch})",
+            requests=self.writer.stats.requests,
+            retries=self.writer.stats.retries,
+            expected_stream_records=m.expected_stream_records,
+            manifest_uri=uri,
+        )
+
+    def _write_all(self) -> None:
+        for op in self.plan.ops(self._more_clicks):
+            if self.stop.is_set():
+                self.interrupted = True
+                break
+            if op.kind is not OpKind.PUT:
+                if self.writer.is_buffered(op.click.uuid):
+                    self.writer.flush()  # the put's outcome decides whether its follow-up runs
+                if op.click.uuid in self.tally.failed_puts:
+                    self.tally.skipped += 1
+                    continue
+            self.pacer.acquire()
+            self.writer.submit(op)
+            self._report()
+            self._checkpoint()
+        self.writer.flush()
+
+    def _more_clicks(self, clicks: int) -> bool:
+        if self.stop.is_set():
+            self.interrupted = True
+            return False
+        if self.options.count is not None:
+            return clicks < self.options.count
+        return time.monotonic() - self.started < (self.options.duration or 0.0)
+
+    def _report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.progress is None or (not force and now - self.last_report < PROGRESS_INTERVAL):
+            return
+        self.last_report = now
+        elapsed, m = now - self.started, self.manifest
+        self.progress(
+            ProgressUpdate(
+                done_ops=self.tally.done,
+                total_ops=self.total_ops,
+                duration_s=self.options.duration,
+                written=len(m.clicks),
+                updated=len(m.updated),
+                deleted=len(m.deleted),
+                failed=len(m.failed),
+                elapsed_s=elapsed,
+                rate=m.expected_stream_records / elapsed if elapsed > 0 else 0.0,
+            )
+        )
+
+    def _checkpoint(self) -> None:
+        if time.monotonic() - self.last_checkpoint >= CHECKPOINT_INTERVAL:
+            self._save()
+            self.last_checkpoint = time.monotonic()
+
+    def _save(self) -> str:
+        return manifests.save(self.settings, self.target.bucket, self.manifest, s3=self.s3)
+
+    def _save_quietly(self) -> None:
+        """Best effort on the way out of a failed run: the original error matters more."""
+        try:
+            self.manifest.finished_at = _now_ms()
+            self._save()
+        except ProducerError:
+            pass
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

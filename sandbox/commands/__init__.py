@@ -1,0 +1,1 @@
+"""One module per `sandbox` command; ``sandbox.cli`` only wires them together."""

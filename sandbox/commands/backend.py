@@ -1,0 +1,15 @@
+"""`sandbox backend`: which backend `make up` should start, and why (the name on stdout)."""
+
+from __future__ import annotations
+
+import typer
+
+from sandbox import backend as selection
+from sandbox.output import note
+
+
+def backend() -> None:
+    """Print the backend `make up` starts (docker|embedded); the reason goes to stderr."""
+    choice = selection.choose()
+    note(f"backend: {choice.backend} ({choice.reason})")
+    typer.echo(choice.backend.value)

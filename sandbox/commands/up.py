@@ -1,0 +1,187 @@
+"""`sandbox up`: the embedded backend in the foreground, with the producer and the live view.
+
+Without ``--duration`` it runs until Ctrl-C/SIGTERM. With ``--duration S`` it
+produces for S seconds, then waits until every sink holds exactly what was
+produced (drain, with a deadline), prints a summary and exits 0 (1 if the
+pipeline did not drain in time).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from bootstrap.settings import DEFAULT_ENDPOINT, Settings
+from sandbox import state
+from sandbox.collector import Collector
+from sandbox.demo import DEFAULT_RATE, DemoProducer
+from sandbox.display import Display
+from sandbox.errors import AlreadyRunning, SandboxError, translate
+from sandbox.output import console, note
+from sandbox.signals import stop_on_signals
+from sandbox.stats import LATENCY_SINKS, SINK_STAGES, Snapshot, Stage
+
+if TYPE_CHECKING:
+    from sandbox.embedded import EmbeddedStack
+
+REFRESH_S = 1.0
+DEFAULT_DRAIN_TIMEOUT_S = 60.0
+
+
+def up(
+    rate: Annotated[float, typer.Option(min=0.1, max=1000.0, help="Producer writes per second.")] = DEFAULT_RATE,
+    duration: Annotated[
+        float | None,
+        typer.Option(min=1.0, help="Produce for S seconds, drain, print a summary and exit (for scripts/CI)."),
+    ] = None,
+    live: Annotated[bool, typer.Option("--live/--no-live", help="Live view (else a status line every 5 s).")] = True,
+    drain_timeout: Annotated[
+        float, typer.Option(min=1.0, help="With --duration: seconds to wait for every sink to catch up.")
+    ] = DEFAULT_DRAIN_TIMEOUT_S,
+) -> None:
+    """Run the embedded backend here: emulator, pipeline, HTTP sink and a producer (Ctrl-C stops)."""
+    began = time.monotonic()
+    settings = Settings.from_env()
+    settings = settings.with_overrides(endpoint_url=settings.endpoint_url or DEFAULT_ENDPOINT)
+    running = state.read(settings)
+    if running is not None:
+        raise AlreadyRunning(running.pid, running.endpoint_url)
+    from sandbox.embedded import EmbeddedStack  # imports the emulator (moto): only when needed
+
+    stack = EmbeddedStack(settings, progress=note)
+    stack.preflight()
+    note("starting the embedded backend (emulator in this process; `make up BACKEND=docker` for LocalStack)")
+    stopping_since: list[float] = []
+    with stop_on_signals():
+        try:
+            with stack:
+                info = state.StackInfo(
+                    os.getpid(), "embedded", stack.settings.endpoint_url or "", stack.settings.http_sink_url, time.time()
+                )
+                state.write(settings, info)
+                try:
+                    note(
+                        f"[bold green]ready[/] in {time.monotonic() - began:.1f} s: endpoint "
+                        f"{stack.settings.endpoint_url}, HTTP sink {stack.settings.http_sink_url}. "
+                        'Other shell: eval "$(sandbox env)"; sandbox status; sandbox logs -f'
+                    )
+                    Session(stack, rate=rate, duration=duration, live=live, drain_timeout=drain_timeout).run()
+                finally:
+                    stopping_since.append(time.monotonic())
+                    note("stopping: producer, pollers, function workers, endpoint, HTTP sink…")
+                    state.clear(settings, os.getpid())
+        except KeyboardInterrupt:
+            note("interrupted")
+        finally:
+            if stopping_since:
+                note(f"stopped in {time.monotonic() - stopping_since[0]:.1f} s; nothing left running")
+
+
+class Session:
+    """One `sandbox up` run on a started stack: produce, show, (drain, summarize)."""
+
+    def __init__(self, stack: EmbeddedStack, *, rate: float, duration: float | None, live: bool, drain_timeout: float) -> None:
+        assert stack.topology is not None
+        self.stack = stack
+        self.rate = rate
+        self.duration = duration
+        self.drain_timeout = drain_timeout
+        self.display = Display(live=live)
+        self.producer = DemoProducer(stack.settings, rate=rate, duration=duration)
+        self.collector = Collector(
+            stack.settings, stack.topology, produced=lambda: self.producer.produced, since_ms=int(time.time() * 1000)
+        )
+        self._started = time.monotonic()
+
+    def header(self, phase: str) -> str:
+        s = self.stack.settings
+        return (
+            f"sandbox up · embedded · {s.endpoint_url} · sink {s.http_sink_url} · run {self.producer.run_id} · "
+            f"{phase} · {time.monotonic() - self._started:.0f} s"
+        )
+
+    def run(self) -> None:
+        self.producer.start()
+        try:
+            with self.display:
+                snapshot = self._produce()
+                if self.duration is not None:
+                    snapshot, drain_s = self._drain(snapshot)
+        finally:
+            self.producer.stop()
+        if self.duration is not None:
+            self._summarize(snapshot, drain_s)
+
+    def _produce(self) -> Snapshot:
+        """Refresh once a second while the producer runs (forever, unless --duration)."""
+        reported_error = False
+        while True:
+            tick = time.monotonic()
+            snapshot = self.collector.poll()
+            if self.producer.error is not None and not reported_error:
+                reported_error = True
+                mapped = translate(self.producer.error)
+                self.collector.add_error(f"producer: {mapped.message if mapped else self.producer.error}")
+                snapshot.errors = list(self.collector.errors)
+            self.display.show(snapshot, self.header(f"producing {self.rate:g}/s"))
+            if self.duration is not None and self.producer.finished:
+                if self.producer.error is not None:
+                    raise self.producer.error
+                return snapshot
+            self.producer.wait(max(0.0, REFRESH_S - (time.monotonic() - tick)))
+
+    def _drain(self, snapshot: Snapshot) -> tuple[Snapshot, float]:
+        """Wait until every sink holds exactly the produced records, or the deadline passes."""
+        expected = self.producer.produced
+        started = time.monotonic()
+        deadline = started + self.drain_timeout
+        while not snapshot.drained(expected):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(max(0.0, REFRESH_S - snapshot.poll_seconds))
+            snapshot = self.collector.poll(thorough=True)
+            self.display.show(snapshot, self.header(f"draining ({expected} records)"), expected=expected)
+        self.display.show(snapshot, self.header("done"), expected=expected, force_line=True)
+        return snapshot, time.monotonic() - started
+
+    def _summarize(self, snapshot: Snapshot, drain_s: float) -> None:
+        expected = self.producer.produced
+        summary = self.producer.summary
+        table = Table(title=f"sandbox up summary (run {self.producer.run_id})", title_justify="left")
+        for column in ("stage", "count", "= produced", "p50", "p95"):
+            table.add_column(column, justify="left" if column == "stage" else "right")
+        table.add_row(Stage.PRODUCED.value, str(expected), "", "", "")
+        for stage in (Stage.STREAM_RECORDS, Stage.KINESIS, *SINK_STAGES, Stage.FAILED_BATCHES):
+            value = snapshot.counts.get(stage)
+            sink = next((name for name, s in LATENCY_SINKS.items() if s is stage), None)
+            latency = snapshot.latency.get(sink) if sink else None
+            table.add_row(
+                stage.value,
+                "—" if value is None else str(value),
+                ("yes" if value == expected else "NO") if stage in SINK_STAGES else "",
+                f"{latency.p50_ms:.0f} ms" if latency else "",
+                f"{latency.p95_ms:.0f} ms" if latency else "",
+            )
+        out = console()
+        out.print(table)
+        if summary is not None:
+            out.print(
+                f"produced {summary.written} clicks, {summary.updated} updates, {summary.deleted} deletes "
+                f"in {summary.elapsed_s:.1f} s ({summary.rate:g} writes/s); manifest {summary.manifest_uri}"
+            )
+        drained = snapshot.drained(expected)
+        counts = " ".join(f"{k}={snapshot.counts.get(s)}" for k, s in (
+            ("archived", Stage.ARCHIVED), ("analytics", Stage.ANALYTICS), ("http", Stage.HTTP)))
+        typer.echo(f"summary: produced={expected} {counts} drained={'yes' if drained else 'no'} drain_s={drain_s:.1f}")
+        if not drained:
+            behind = ", ".join(
+                f"{s.value} {snapshot.counts.get(s)}/{expected}" for s in SINK_STAGES if snapshot.counts.get(s) != expected
+            )
+            raise SandboxError(
+                f"the pipeline did not drain within {self.drain_timeout:.0f} s ({behind})",
+                "look at `sandbox logs` and the failed-batches queue; raise --drain-timeout on a slow machine",
+            )

@@ -1,0 +1,308 @@
+"""The HTTP endpoint consumer B posts to: records each delivery once, can be told to misbehave.
+
+Endpoints (JSON in and out):
+  POST   /deliveries  body = a JSON object, header Idempotency-Key (required):
+                      201 recorded, 200 duplicate (not recorded again), 400 junk,
+                      503 (or the configured status) when a fault is injected
+  GET    /deliveries  every recorded delivery in arrival order:
+                      [{"key", "received_at" (epoch ms), "attempts", "body"}]
+  DELETE /deliveries  forget deliveries and counters
+  GET    /stats       counts, first/last receive time, end-to-end latency p50/p95
+  GET    /faults      current faults;  POST /faults {"fail_ratio", "latency_ms", "status"}
+  GET    /health      {"status": "ok"}
+
+``python -m sandbox.httpsink [--host 127.0.0.1] [--port 8088]`` serves until
+SIGINT/SIGTERM; ``HttpSink`` runs the same server in a thread (tests, ``sandbox up``).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import asdict
+from types import TracebackType
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlsplit
+
+import typer
+
+from sandbox.httpsink_state import Faults, JunkError, Outcome, SinkState
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8088
+MAX_BODY = 1024 * 1024
+DELIVERIES_PATH = "/deliveries"
+
+_STATUS = {
+    Outcome.CREATED: HTTPStatus.CREATED,
+    Outcome.DUPLICATE: HTTPStatus.OK,
+    Outcome.REJECTED: HTTPStatus.BAD_REQUEST,
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck client never blocks shutdown
+    allow_reuse_address = True
+    state: SinkState
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Translates HTTP to SinkState calls; no logic of its own."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive: consumer B reuses connections
+    _ROUTES: ClassVar[dict[tuple[str, str], str]] = {
+        ("POST", DELIVERIES_PATH): "_post_delivery",
+        ("GET", DELIVERIES_PATH): "_get_deliveries",
+        ("DELETE", DELIVERIES_PATH): "_delete_deliveries",
+        ("GET", "/stats"): "_get_stats",
+        ("GET", "/faults"): "_get_faults",
+        ("POST", "/faults"): "_post_faults",
+        ("GET", "/health"): "_get_health",
+    }
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:  # noqa: N802 - answered 405 in JSON, not http.server's 501 HTML
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet: one line per request would drown the sandbox's own output."""
+
+    # --- routing ------------------------------------------------------------------
+    def _dispatch(self, method: str) -> None:
+        path = urlsplit(self.path).path.rstrip("/") or "/"
+        name = self._ROUTES.get((method, path))
+        if name is None:
+            known = {p for (_, p) in self._ROUTES}
+            # The body stays unread: close the connection rather than misparse it as a request.
+            if path in known:
+                error = HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{method} not allowed on {path}"}
+            else:
+                error = HTTPStatus.NOT_FOUND, {"error": f"no route {path}"}
+            self._send(*error, close=True)
+            return
+        try:
+            body = self._read_body()
+        except JunkError as error:
+            self._send(HTTPStatus.BAD_REQUEST, {"error": str(error)}, close=True)
+            return
+        getattr(self, name)(body)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise JunkError("chunked bodies are not supported: send Content-Length")
+        raw = self.headers.get("Content-Length") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            raise JunkError("bad Content-Length") from None
+        if not 0 <= length <= MAX_BODY:
+            raise JunkError(f"body must be at most {MAX_BODY} bytes")
+        return self.rfile.read(length) if length else b""
+
+    # --- endpoints ----------------------------------------------------------------
+    def _post_delivery(self, body: bytes) -> None:
+        state = self.server.state
+        faults = state.faults
+        if faults.latency_ms:
+            time.sleep(faults.latency_ms / 1000)
+        outcome, delivery, message = state.deliver(self.headers.get("Idempotency-Key"), body)
+        if outcome is Outcome.FAULTED:
+            self._send(HTTPStatus(faults.status), {"error": message}, retry_after=True)
+            return
+        payload: dict[str, Any] = {"status": str(outcome), "message": message}
+        if delivery is not None:
+            payload.update(key=delivery.key, attempts=delivery.attempts)
+        self._send(_STATUS[outcome], payload)
+
+    def _get_deliveries(self, _: bytes) -> None:
+        self._send(HTTPStatus.OK, self.server.state.deliveries())
+
+    def _delete_deliveries(self, _: bytes) -> None:
+        self.server.state.reset()
+        self._send(HTTPStatus.OK, {"status": "reset"})
+
+    def _get_stats(self, _: bytes) -> None:
+        self._send(HTTPStatus.OK, self.server.state.stats())
+
+    def _get_faults(self, _: bytes) -> None:
+        self._send(HTTPStatus.OK, _faults_json(self.server.state.faults))
+
+    def _post_faults(self, body: bytes) -> None:
+        try:
+            faults = self.server.state.set_faults(json.loads(body or b"{}"))
+        except (JunkError, ValueError) as error:
+            message = str(error) if isinstance(error, JunkError) else "body is not JSON"
+            self._send(HTTPStatus.BAD_REQUEST, {"error": message})
+            return
+        self._send(HTTPStatus.OK, _faults_json(faults))
+
+    def _get_health(self, _: bytes) -> None:
+        self._send(HTTPStatus.OK, {"status": "ok"})
+
+    def _send(
+        self, status: HTTPStatus, payload: Any, *, close: bool = False, retry_after: bool = False
+    ) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if retry_after:
+            self.send_header("Retry-After", "0")
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _faults_json(faults: Faults) -> dict[str, Any]:
+    return asdict(faults)
+
+
+class HttpSink:
+    """The sink in a background thread: ``with HttpSink() as sink: post to sink.url``."""
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        *,
+        fail_ratio: float = 0.0,
+        latency_ms: int = 0,
+    ) -> None:
+        self.host = host
+        faults = Faults.parse({"fail_ratio": fail_ratio, "latency_ms": latency_ms})
+        self.state = SinkState(faults=faults)
+        self._requested_port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------
+    def start(self) -> HttpSink:
+        """Bind and serve; raises OSError (e.g. port in use) before any thread starts."""
+        if self._server is not None:
+            return self
+        server = _Server((self.host, self._requested_port), _Handler)
+        server.state = self.state
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="httpsink",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port (idempotent)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def serve_forever(self) -> None:
+        """Block the calling thread until ``stop()`` (from a signal handler or another thread)."""
+        self.start()
+        thread = self._thread
+        while thread is not None and thread.is_alive():
+            thread.join(timeout=0.2)
+
+    def __enter__(self) -> HttpSink:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- addresses ----------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("HttpSink is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        # 0.0.0.0 is a bind address, not one to connect to: local clients use loopback.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The URL consumer B posts to (HTTP_SINK_URL)."""
+        return f"{self.base_url}{DELIVERIES_PATH}"
+
+    # --- in-process access (tests, the sandbox CLI) -----------------------------
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self.state.deliveries()
+
+    def stats(self) -> dict[str, Any]:
+        return self.state.stats()
+
+    def set_faults(self, fail_ratio: float | None = None, latency_ms: int | None = None) -> Faults:
+        changes = {"fail_ratio": fail_ratio, "latency_ms": latency_ms}
+        return self.state.set_faults({k: v for k, v in changes.items() if v is not None})
+
+    def reset(self) -> None:
+        self.state.reset()
+
+
+cli = typer.Typer(add_completion=False, help="The HTTP endpoint consumer B posts to.")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address (0.0.0.0 for Docker).")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=0, max=65535)] = DEFAULT_PORT,
+    fail_ratio: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.0,
+    latency_ms: Annotated[int, typer.Option(min=0, max=60_000)] = 0,
+) -> None:
+    """Serve until SIGINT/SIGTERM."""
+    sink = HttpSink(host, port, fail_ratio=fail_ratio, latency_ms=latency_ms)
+    try:
+        sink.start()
+    except OSError as error:
+        typer.echo(f"error: cannot listen on {host}:{port}: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+
+    def on_signal(signum: int, frame: Any) -> None:
+        sink.stop()  # serve_forever runs in its own thread: shutdown() cannot deadlock here
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    typer.echo(f"HTTP sink ready at {sink.url}", err=False)
+    sink.serve_forever()
+    typer.echo("HTTP sink stopped", err=True)
+
+
+def main() -> None:
+    cli(prog_name="python -m sandbox.httpsink")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""The HTTP sink's state: deliveries recorded once per Idempotency-Key, counters, faults.
+
+Pure logic behind one lock, no HTTP: sandbox/httpsink.py only translates
+requests to these calls, so this part is unit-testable without sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+MAX_KEY_LENGTH = 256
+#: Statuses a fault may answer with (consumer B retries 5xx and 429).
+FAULT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class Outcome(StrEnum):
+    CREATED = "created"  # first successful delivery of this key
+    DUPLICATE = "duplicate"  # key already recorded: counted, not recorded again
+    FAULTED = "faulted"  # an injected failure: nothing recorded, the sender should retry
+    REJECTED = "rejected"  # junk: no key, not JSON, not an object
+
+
+class JunkError(ValueError):
+    """The request is not a delivery (answered with 400 and this message)."""
+
+
+@dataclass
+class Delivery:
+    key: str
+    received_at: int  # epoch ms of the recorded (first successful) request
+    attempts: int  # requests seen for this key, including faulted and duplicate ones
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Fail a share of deliveries with ``status`` and/or delay every delivery."""
+
+    fail_ratio: float = 0.0
+    latency_ms: int = 0
+    status: int = 503
+
+    @classmethod
+    def parse(cls, data: Any, current: Faults | None = None) -> Faults:
+        """Validate a /faults body; fields left out keep their current value."""
+        if not isinstance(data, dict):
+            raise JunkError("faults must be a JSON object")
+        unknown = set(data) - {"fail_ratio", "latency_ms", "status"}
+        if unknown:
+            raise JunkError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+        base = current or cls()
+        ratio = data.get("fail_ratio", base.fail_ratio)
+        latency = data.get("latency_ms", base.latency_ms)
+        status = data.get("status", base.status)
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+            raise JunkError("fail_ratio must be a number between 0 and 1")
+        if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 60_000:
+            raise JunkError("latency_ms must be a whole number between 0 and 60000")
+        if status not in FAULT_STATUSES:
+            raise JunkError(f"status must be one of {sorted(FAULT_STATUSES)}")
+        return cls(fail_ratio=float(ratio), latency_ms=latency, status=status)
+
+
+@dataclass
+class _Counters:
+    requests: int = 0
+    created: int = 0
+    duplicates: int = 0
+    faulted: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class SinkState:
+    """Thread-safe store of deliveries. Fault injection is deterministic: exactly
+    ``floor(n * fail_ratio)`` of the first n valid requests fail, evenly spread."""
+
+    clock: Callable[[], float] = time.time
+    faults: Faults = field(default_factory=Faults)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _deliveries: list[Delivery] = field(default_factory=list, repr=False)
+    _by_key: dict[str, Delivery] = field(default_factory=dict, repr=False)
+    _failed_attempts: dict[str, int] = field(default_factory=dict, repr=False)
+    _counters: _Counters = field(default_factory=_Counters, repr=False)
+    _valid_seen: int = 0
+
+    def deliver(self, key: str | None, raw_body: bytes) -> tuple[Outcome, Delivery | None, str]:
+        """Handle one POST /deliveries; returns the outcome, the delivery and a message."""
+        try:
+            body = self._parse(key, raw_body)
+        except JunkError as error:
+            with self._lock:
+                self._counters.requests += 1
+                self._counters.rejected += 1
+            return Outcome.REJECTED, None, str(error)
+        assert key is not None
+        key = key.strip()
+        with self._lock:
+            self._counters.requests += 1
+            existing = self._by_key.get(key)
+            if existing is not None:
+                existing.attempts += 1
+                self._counters.duplicates += 1
+                return Outcome.DUPLICATE, existing, "already recorded"
+            n, ratio = self._valid_seen, self.faults.fail_ratio
+            self._valid_seen += 1
+            if math.floor((n + 1) * ratio) > math.floor(n * ratio):
+                self._failed_attempts[key] = self._failed_attempts.get(key, 0) + 1
+                self._counters.faulted += 1
+                return Outcome.FAULTED, None, "injected fault"
+            delivery = Delivery(
+                key=key,
+                received_at=int(self.clock() * 1000),
+                attempts=self._failed_attempts.pop(key, 0) + 1,
+                body=body,
+            )
+            self._deliveries.append(delivery)
+            self._by_key[key] = delivery
+            self._counters.created += 1
+            return Outcome.CREATED, delivery, "recorded"
+
+    def set_faults(self, data: Any) -> Faults:
+        with self._lock:
+            self.faults = Faults.parse(data, self.faults)
+            self._valid_seen = 0  # a new ratio applies from the next request on
+            return self.faults
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Deliveries in arrival order (copies, safe to serialize outside the lock)."""
+        with self._lock:
+            return [asdict(d) for d in self._deliveries]
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            latencies = sorted(
+                d.received_at - d.body["ts"]
+                for d in self._deliveries
+                if _is_number(d.body.get("ts")) and d.body.get("event_name") != "REMOVE"
+            )
+            counters = asdict(self._counters)
+            return {
+                "deliveries": len(self._deliveries),
+                **counters,
+                "first_received_at": self._deliveries[0].received_at if self._deliveries else None,
+                "last_received_at": self._deliveries[-1].received_at if self._deliveries else None,
+                "latency_ms": _percentiles(latencies),
+                "faults": asdict(self.faults),
+            }
+
+    def reset(self) -> None:
+        """Forget deliveries and counters (faults stay as configured)."""
+        with self._lock:
+            self._deliveries.clear()
+            self._by_key.clear()
+            self._failed_attempts.clear()
+            self._counters = _Counters()
+            self._valid_seen = 0
+
+    @staticmethod
+    def _parse(key: str | None, raw_body: bytes) -> dict[str, Any]:
+        if key is None or not key.strip():
+            raise JunkError("missing Idempotency-Key header")
+        if len(key) > MAX_KEY_LENGTH:
+            raise JunkError(f"Idempotency-Key longer than {MAX_KEY_LENGTH} characters")
+        try:
+            body = json.loads(raw_body)
+        except (UnicodeDecodeError, ValueError):
+            raise JunkError("body is not JSON") from None
+        if not isinstance(body, dict):
+            raise JunkError("body must be a JSON object")
+        return body
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _percentiles(sorted_values: list[float]) -> dict[str, float | int | None]:
+    """End-to-end latency (receive time minus the click's write ts), nearest-rank percentiles.
+
+    REMOVE rows are left out: their ts is the deleted item's last write, not the delete.
+    """
+    if not sorted_values:
+        return {"count": 0, "p50": None, "p95": None, "max": None}
+
+    def rank(p: float) -> float:
+        return sorted_values[max(0, math.ceil(p * len(sorted_values)) - 1)]
+
+    return {
+        "count": len(sorted_values),
+        "p50": rank(0.50),
+        "p95": rank(0.95),
+        "max": sorted_values[-1],
+    }

@@ -1,0 +1,112 @@
+"""SinkState without sockets: idempotency, junk, deterministic faults, stats."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from sandbox.httpsink_state import Faults, JunkError, Outcome, SinkState
+
+
+def body(**fields: object) -> bytes:
+    return json.dumps(fields).encode()
+
+
+def test_each_key_is_recorded_once_and_attempts_counted() -> None:
+    state = SinkState(clock=lambda: 1000.0)
+    first = state.deliver("k1", body(n=1))
+    again = state.deliver("k1", body(n=2))
+    assert first[0] is Outcome.CREATED and again[0] is Outcome.DUPLICATE
+    assert state.deliveries() == [{"key": "k1", "received_at": 1_000_000, "attempts": 2, "body": {"n": 1}}]
+    assert state.stats()["duplicates"] == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "message"),
+    [
+        (None, body(a=1), "missing Idempotency-Key header"),
+        ("  ", body(a=1), "missing Idempotency-Key header"),
+        ("k", b"not json", "body is not JSON"),
+        ("k", b"", "body is not JSON"),
+        ("k", b"\xff\xfe", "body is not JSON"),
+        ("k", b"[1, 2]", "body must be a JSON object"),
+        ("k", b"42", "body must be a JSON object"),
+        ("k" * 300, body(a=1), "Idempotency-Key longer than 256 characters"),
+    ],
+)
+def test_junk_is_rejected_and_not_recorded(key: str | None, raw: bytes, message: str) -> None:
+    state = SinkState()
+    outcome, delivery, text = state.deliver(key, raw)
+    assert (outcome, delivery, text) == (Outcome.REJECTED, None, message)
+    assert state.deliveries() == []
+    assert state.stats()["rejected"] == 1
+
+
+def test_fail_ratio_fails_exactly_that_share_and_retries_count_as_attempts() -> None:
+    state = SinkState()
+    state.set_faults({"fail_ratio": 0.5})
+    outcomes = [state.deliver(f"k{i}", body(i=i))[0] for i in range(10)]
+    assert outcomes.count(Outcome.FAULTED) == 5
+    faulted = [f"k{i}" for i, o in enumerate(outcomes) if o is Outcome.FAULTED]
+    state.set_faults({"fail_ratio": 0.0})
+    for key in faulted:  # the sender retries
+        assert state.deliver(key, body())[0] is Outcome.CREATED
+    attempts = {d["key"]: d["attempts"] for d in state.deliveries()}
+    assert len(attempts) == 10
+    assert {k for k, n in attempts.items() if n == 2} == set(faulted)
+
+
+def test_fail_ratio_one_fails_everything() -> None:
+    state = SinkState(faults=Faults(fail_ratio=1.0, status=429))
+    assert {state.deliver(f"k{i}", body())[0] for i in range(5)} == {Outcome.FAULTED}
+    assert state.stats()["faulted"] == 5 and state.stats()["deliveries"] == 0
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [{"fail_ratio": 2}, {"fail_ratio": "x"}, {"latency_ms": -1}, {"latency_ms": 0.5},
+     {"status": 200}, {"bogus": 1}, [1]],
+)
+def test_bad_fault_settings_are_refused(faults: object) -> None:
+    with pytest.raises(JunkError):
+        SinkState().set_faults(faults)
+
+
+def test_stats_latency_skips_remove_rows() -> None:
+    now = 10.0  # epoch s -> received_at 10_000 ms
+    state = SinkState(clock=lambda: now)
+    for i, ts in enumerate([9_900, 9_800, 9_700, 9_600]):
+        state.deliver(f"k{i}", body(ts=ts, event_name="INSERT"))
+    state.deliver("gone", body(ts=1, event_name="REMOVE"))
+    latency = state.stats()["latency_ms"]
+    assert latency == {"count": 4, "p50": 200, "p95": 400, "max": 400}
+
+
+def test_reset_forgets_deliveries_but_keeps_faults() -> None:
+    state = SinkState()
+    state.set_faults({"latency_ms": 5})
+    state.deliver("k", body())
+    state.reset()
+    assert state.deliveries() == [] and state.stats()["requests"] == 0
+    assert state.faults.latency_ms == 5
+    assert state.deliver("k", body())[0] is Outcome.CREATED  # a reset key is new again
+
+
+def test_concurrent_deliveries_record_each_key_once() -> None:
+    state = SinkState()
+    keys = [f"k{i}" for i in range(50)]
+
+    def sender() -> None:
+        for key in keys:
+            state.deliver(key, body(key=key))
+
+    threads = [threading.Thread(target=sender) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deliveries = state.deliveries()
+    assert sorted(d["key"] for d in deliveries) == sorted(keys)
+    assert sum(d["attempts"] for d in deliveries) == 8 * 50

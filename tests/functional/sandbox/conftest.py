@@ -1,0 +1,67 @@
+"""One bootstrapped pipeline on the session emulator, with its own prefix and HTTP sink,
+fed by one producer run and drained before the tests look at it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from typer.testing import CliRunner
+
+from bootstrap import api
+from bootstrap.plan import Action
+from bootstrap.settings import Settings
+from bootstrap.topology import Topology
+from emulator import Emulator
+from producer.options import ProduceOptions
+from producer.run import ProduceSummary, produce
+from sandbox.cli import app
+from sandbox.collector import Collector
+from sandbox.httpsink import HttpSink
+from sandbox.stats import Snapshot
+from tests.waiting import wait_until
+
+CLICKS = 30
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    topology: Topology
+    sink: HttpSink
+    run: ProduceSummary
+    drained: Snapshot
+    env: dict[str, str | None]  # for CliRunner: the CLI aimed at this pipeline
+
+
+@pytest.fixture(scope="package")
+def pipeline(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    with HttpSink("127.0.0.1", 0) as sink:
+        settings = Settings(endpoint_url=emulator.endpoint_url, prefix=f"sb{uuid.uuid4().hex[:8]}", http_sink_url=sink.url)
+        api.apply(settings)
+        try:
+            run = produce(settings, ProduceOptions(count=CLICKS, update_ratio=0.2, delete_ratio=0.1, seed=7))
+            topology = Topology.from_settings(settings)
+            collector = Collector(settings, topology, since_ms=0)
+            drained = wait_until(
+                lambda: (s := collector.poll(thorough=True)).drained(run.expected_stream_records) and s,
+                timeout=60,
+                interval=0.5,
+                what=f"{run.expected_stream_records} records in every sink",
+            )
+            env: dict[str, str | None] = {
+                "AWS_ENDPOINT_URL": settings.endpoint_url,
+                "SANDBOX_PREFIX": settings.prefix,
+                "SANDBOX_HTTP_SINK_URL": sink.url,
+                "SANDBOX_STATE_DIR": str(tmp_path_factory.mktemp("state")),
+                "SANDBOX_ALLOW_REAL_AWS": None,
+            }
+            yield Pipeline(settings, topology, sink, run, drained, env)
+        finally:
+            # README: `sandbox bootstrap destroy` removes everything it created.
+            destroyed = CliRunner().invoke(app, ["bootstrap", "destroy"], env=env)
+            assert destroyed.exit_code == 0, destroyed.output
+            left = api.plan(settings)
+            assert left.changes and all(change.action is Action.CREATE for change in left.changes), left.summary()

@@ -1,0 +1,126 @@
+"""Every `sandbox` command against a running pipeline on the emulator (typer's CliRunner)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bootstrap.settings import Settings
+from producer import manifest as manifests
+from sandbox import state
+from sandbox.cli import app
+
+from .conftest import Pipeline
+
+runner = CliRunner()
+
+
+def test_status_shows_every_stage(pipeline: Pipeline) -> None:
+    result = runner.invoke(app, ["status"], env=pipeline.env)
+    assert result.exit_code == 0, result.output
+    expected = str(pipeline.run.expected_stream_records)
+    for label in ("consumer B deliveries", "archived records", "Kinesis records", "failed batches", "p95"):
+        assert label in result.stdout
+    assert result.stdout.count(f" {expected} ") >= 4  # produced, Kinesis and the three sinks
+
+
+def test_status_watch_refreshes_until_ctrl_c(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("sandbox.commands.status.time.sleep", sleep)
+    result = runner.invoke(app, ["status", "--watch", "--interval", "0.5"], env=pipeline.env)
+    assert result.exit_code == 0, result.output
+    assert len(sleeps) == 2 and all(s <= 0.5 for s in sleeps)
+
+
+def test_verify_reconciles_the_run(pipeline: Pipeline) -> None:
+    result = runner.invoke(app, ["verify", pipeline.run.run_id], env=pipeline.env)
+    assert result.exit_code == 0, result.output
+    assert "every click reached every sink exactly once" in result.stdout
+
+
+def test_verify_names_missing_clicks(pipeline: Pipeline) -> None:
+    broken = manifests.load(pipeline.settings, pipeline.run.run_id)
+    broken.run_id = f"{pipeline.run.run_id}-tampered"
+    broken.clicks.append("00000000-0000-4000-8000-000000000000")  # never written
+    manifests.save(pipeline.settings, pipeline.topology.data_lake_bucket, broken)
+    result = runner.invoke(app, ["verify", broken.run_id], env=pipeline.env)
+    assert result.exit_code == 1
+    assert result.stderr.count("missing 00000000-0000-4000-8000-000000000000") == 3  # in every sink
+    assert "NOT reconciled" in result.stdout
+
+
+def test_verify_unknown_run(pipeline: Pipeline) -> None:
+    result = runner.invoke(app, ["verify", "no-such-run"], env=pipeline.env)
+    assert result.exit_code == 1 and "no manifest for run no-such-run" in result.stderr
+
+
+def test_produce_then_verify_latest(pipeline: Pipeline) -> None:
+    produced = runner.invoke(app, ["produce", "--count", "5", "--seed", "3", "--run-id", "zz-sandbox-cli"], env=pipeline.env)
+    assert produced.exit_code == 0, produced.output
+    result = runner.invoke(app, ["verify", "--wait", "30"], env=pipeline.env)  # the latest run: this one
+    assert result.exit_code == 0, result.output
+    assert "run zz-sandbox-cli" in result.stdout
+
+
+def test_logs_of_one_function(pipeline: Pipeline) -> None:
+    result = runner.invoke(app, ["logs", "archive"], env=pipeline.env)
+    assert result.exit_code == 0, result.output
+    assert "archive" in result.stdout and "REPORT RequestId" in result.stdout
+    full_name = runner.invoke(app, ["logs", f"{pipeline.settings.prefix}-http", "--since", "3600"], env=pipeline.env)
+    assert full_name.exit_code == 0 and "http" in full_name.stdout
+
+
+def test_logs_follow_until_ctrl_c(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        calls.append(seconds)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("sandbox.commands.logs.time.sleep", sleep)
+    result = runner.invoke(app, ["logs", "--follow"], env=pipeline.env)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 2
+
+
+def test_logs_of_an_unknown_function(pipeline: Pipeline) -> None:
+    result = runner.invoke(app, ["logs", "archiver"], env=pipeline.env)
+    assert result.exit_code == 2 and result.stderr.startswith("error: no function 'archiver'")
+
+
+def test_bootstrap_plan_and_apply_change_nothing(pipeline: Pipeline) -> None:
+    plan = runner.invoke(app, ["bootstrap", "plan"], env=pipeline.env)
+    assert plan.exit_code == 0, plan.output
+    assert "0 changes" in plan.stdout
+    apply = runner.invoke(app, ["bootstrap", "apply"], env=pipeline.env)
+    assert apply.exit_code == 0 and "already up to date" in apply.stdout
+
+
+def test_env_drives_the_aws_cli(pipeline: Pipeline, tmp_path: Path) -> None:
+    """README: eval "$(sandbox env)" then the AWS CLI talks to the running sandbox."""
+    settings = Settings(state_dir=str(tmp_path))
+    state.write(settings, state.StackInfo(os.getpid(), "embedded", pipeline.settings.endpoint_url or "", pipeline.sink.url, time.time()))
+    bin_dir = Path(sys.executable).parent
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environ.update(SANDBOX_STATE_DIR=str(tmp_path), PATH=f"{bin_dir}{os.pathsep}{environ.get('PATH', '')}")
+    table = f"{pipeline.settings.prefix}-events"
+    done = subprocess.run(
+        ["bash", "-c", f'eval "$(sandbox env)" && aws dynamodb describe-table --table-name {table} '
+         "--query Table.TableStatus --output text"],
+        env=environ, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ACTIVE"

@@ -1,0 +1,73 @@
+"""The pidfile `make down` uses: written, read, stale ones removed, a stack stopped with a deadline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bootstrap.settings import Settings
+from sandbox import state
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(state_dir=str(tmp_path / ".sandbox"))
+
+
+def _info(pid: int) -> state.StackInfo:
+    return state.StackInfo(pid, "embedded", "http://127.0.0.1:4566", "http://127.0.0.1:8088/deliveries", time.time())
+
+
+def test_round_trip_and_plain_pidfile(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    assert state.read(settings) is None
+    info = _info(os.getpid())
+    state.write(settings, info)
+    assert (tmp_path / ".sandbox" / "sandbox.pid").read_text().strip() == str(os.getpid())
+    assert state.read(settings) == info
+    state.clear(settings, pid=os.getpid() + 1)  # someone else's pidfile: kept
+    assert state.read(settings) is not None
+    state.clear(settings, pid=os.getpid())
+    assert state.read(settings) is None
+
+
+def test_a_stale_pidfile_is_removed(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    state.write(settings, _info(int(done.stdout)))
+    assert state.read(settings) is None
+    assert not (tmp_path / ".sandbox" / "sandbox.pid").exists()
+
+
+def test_stop_signals_and_waits(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        state.write(settings, _info(child.pid))
+        started = time.monotonic()
+        stopped = state.stop(settings, timeout=5)
+        child.wait(timeout=5)
+        assert stopped is not None and stopped.pid == child.pid
+        assert time.monotonic() - started < 5
+        assert state.read(settings) is None
+    finally:
+        child.kill()
+
+
+def test_stop_kills_what_ignores_sigterm(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ok', flush=True); time.sleep(60)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ok"
+        state.write(settings, _info(child.pid))
+        state.stop(settings, timeout=0.5)
+        assert child.wait(timeout=5) != 0
+    finally:
+        child.kill()
+
+
+def test_stop_without_a_stack(tmp_path: Path) -> None:
+    assert state.stop(_settings(tmp_path)) is None
