@@ -30,6 +30,11 @@ emulator: $(STAMP) ## Run the embedded local AWS endpoint in the foreground
 bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput)
 	$(VPY) -m tests.bench.bench_emulator
 
+fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json
+	$(VPY) -m sandbox.fixtures --out tests/fixtures
+
+.PHONY: fixtures
+
 # --- One command to a running sandbox: Docker when an engine answers, else embedded ---
 SANDBOX := $(VENV)/bin/sandbox
 STATE_DIR := $(or $(SANDBOX_STATE_DIR),.sandbox)

@@ -47,7 +47,7 @@ def failure_record(
         "responseContext": {
             "statusCode": 200,
             "executedVersion": "$LATEST",
-            "functionError": function_error or "Unhandled",
+            **({"functionError": function_error} if function_error else {}),
         },
         "version": "1.0",
         "timestamp": _iso(datetime.now(timezone.utc).timestamp()),

@@ -17,7 +17,14 @@ _NUMERIC = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator
 _MISSING = object()
 
 
+def _same(rule: Any, value: Any) -> bool:
+    """JSON equality: true is not 1 and false is not 0 (unlike Python's ``==``)."""
+    return isinstance(rule, bool) == isinstance(value, bool) and rule == value
+
+
 def _match_numeric(spec: list[Any], value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -29,12 +36,14 @@ def _match_numeric(spec: list[Any], value: Any) -> bool:
 def _match_rule(rule: Any, value: Any) -> bool:
     if not isinstance(rule, dict):
         if isinstance(value, list):
-            return rule in value
-        return value is not _MISSING and rule == value
+            return any(_same(rule, item) for item in value)
+        return value is not _MISSING and _same(rule, value)
     if "exists" in rule:
         return (value is not _MISSING) == bool(rule["exists"])
     if value is _MISSING:
         return False
+    if isinstance(value, list):  # an array matches when any of its elements does
+        return any(_match_rule(rule, item) for item in value)
     if "prefix" in rule:
         return isinstance(value, str) and value.startswith(rule["prefix"])
     if "suffix" in rule:
@@ -44,7 +53,7 @@ def _match_rule(rule: Any, value: Any) -> bool:
     if "anything-but" in rule:
         excluded = rule["anything-but"]
         excluded = excluded if isinstance(excluded, list) else [excluded]
-        return value not in excluded
+        return not any(_same(item, value) for item in excluded)
     if "numeric" in rule:
         return _match_numeric(rule["numeric"], value)
     return False

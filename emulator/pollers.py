@@ -90,6 +90,10 @@ class ShardPoller:
                 self._result("PROBLEM: internal emulator error (see the emulator log)")
                 self.stop.wait(1.0)
 
+    def resolve_position(self) -> None:
+        """Fix where reading starts (LATEST = the shard's end now), if not fixed yet."""
+        self._position()
+
     def _position(self) -> int | None:
         shard = self.source.shard_id
         with self.mapping.lock:
@@ -154,16 +158,19 @@ class ShardPoller:
     def _process(self, batch: list[SourceRecord]) -> None:
         patterns = filters.compile_patterns(self.mapping.param("FilterCriteria"))
         delivered = [r for r in batch if filters.keep(patterns, r.event)]
-        if delivered:
-            self._deliver(delivered)
-        if not self.stop.is_set():
-            self._checkpoint(batch[-1].sequence + 1)
+        if delivered and not self._deliver(delivered):
+            return  # stopped or disabled first: the rest of the batch is read again from the checkpoint
+        self._checkpoint(batch[-1].sequence + 1)
 
-    def _deliver(self, records: list[SourceRecord]) -> None:
-        """Deliver ``records`` until they succeed or are discarded; returns when resolved."""
+    def _interrupted(self) -> bool:
+        """Stopped (deleted) or disabled: AWS stops invoking, the checkpoint stays where it is."""
+        return self.stop.is_set() or not self.mapping.enabled
+
+    def _deliver(self, records: list[SourceRecord]) -> bool:
+        """Deliver ``records`` until they succeed or are discarded (True), or until interrupted (False)."""
         attempts = 0
-        pending = records
-        while pending and not self.stop.is_set():
+        pending = self._drop_expired(records)
+        while pending and not self._interrupted():
             outcome = self._invoke(pending)
             if outcome is None:  # the function does not exist (yet/anymore): wait, do not count
                 self.stop.wait(1.0)
@@ -172,26 +179,42 @@ class ShardPoller:
             retry_from = self._retry_index(outcome, pending)
             if retry_from is None:
                 self._result("OK")
-                return
+                return True
             done, pending = pending[:retry_from], pending[retry_from:]
             if done:
                 self._checkpoint(done[-1].sequence + 1)
             self._result(f"PROBLEM: Function call failed ({outcome.error_type() or 'partial batch failure'})")
             if self._expired(pending):
-                self._discard(pending, "RecordAgeExceeded", attempts, outcome)
-                return
+                self._discard(pending, "RecordAgeExceeded", attempts, outcome.function_error)
+                return True
             max_retries = int(self.mapping.param("MaximumRetryAttempts"))
             if max_retries >= 0 and attempts > max_retries:
-                self._discard(pending, "RetryAttemptsExhausted", attempts, outcome)
-                return
+                self._discard(pending, "RetryAttemptsExhausted", attempts, outcome.function_error)
+                return True
             if self.mapping.param("BisectBatchOnFunctionError") and not outcome.ok and len(pending) > 1:
                 half = len(pending) // 2
-                self._deliver(pending[:half])
-                if not self.stop.is_set():
-                    self._checkpoint(pending[half - 1].sequence + 1)
-                    self._deliver(pending[half:])
-                return
+                if not self._deliver(pending[:half]):
+                    return False
+                self._checkpoint(pending[half - 1].sequence + 1)
+                return self._deliver(pending[half:])
             self.stop.wait(RETRY_BACKOFF[min(attempts - 1, len(RETRY_BACKOFF) - 1)])
+        return not pending
+
+    def _drop_expired(self, records: list[SourceRecord]) -> list[SourceRecord]:
+        """Discard records older than MaximumRecordAgeInSeconds before they reach the function.
+
+        Records of a shard arrive in order, so the expired ones are a prefix of the batch.
+        """
+        max_age = int(self.mapping.param("MaximumRecordAgeInSeconds"))
+        if max_age < 0:
+            return records
+        cutoff = time.time() - max_age
+        count = 0
+        while count < len(records) and records[count].arrival < cutoff:
+            count += 1
+        if count:
+            self._discard(records[:count], "RecordAgeExceeded", 0, None)
+        return records[count:]
 
     def _invoke(self, records: list[SourceRecord]) -> Outcome | None:
         try:
@@ -218,14 +241,14 @@ class ShardPoller:
         max_age = int(self.mapping.param("MaximumRecordAgeInSeconds"))
         return max_age >= 0 and time.time() - records[0].arrival > max_age
 
-    def _discard(self, records: list[SourceRecord], condition: str, attempts: int, outcome: Outcome) -> None:
+    def _discard(self, records: list[SourceRecord], condition: str, attempts: int, function_error: str | None) -> None:
         target = ((self.mapping.param("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         if target:
             document = failure_record(
                 function_arn=self.mapping.function_arn,
                 condition=condition,
                 invoke_count=attempts,
-                function_error=outcome.function_error,
+                function_error=function_error,
                 batch_info_key=self.source.batch_info_key(),
                 shard_id=self.source.shard_id,
                 stream_arn=self.mapping.event_source_arn,
@@ -272,9 +295,16 @@ class StreamMappingRunner:
             if shard_id not in self._pollers:
                 poller = ShardPoller(self.mapping, self._source(shard_id), self.deps, self._stop)
                 self._pollers[shard_id] = poller
+                if self.mapping.enabled:
+                    poller.resolve_position()
                 poller.start()
 
     def _settle_state(self) -> None:
+        # Records written once the mapping reports Enabled must be delivered (LATEST included):
+        # fix every shard's starting position before saying so, not whenever its thread gets to it.
+        if self.mapping.enabled:
+            for poller in list(self._pollers.values()):
+                poller.resolve_position()
         with self.mapping.lock:
             if self.mapping.state is not MappingStateName.DELETING:
                 self.mapping.state = MappingStateName.ENABLED if self.mapping.enabled else MappingStateName.DISABLED

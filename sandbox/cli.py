@@ -13,7 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from sandbox.commands import backend, bootstrap, down, env, logs, produce, status, up, verify
+from sandbox.commands import backend, bootstrap, down, env, logs, produce, status, trace, up, verify
 from sandbox.errors import SandboxError, boundary
 
 
@@ -45,6 +45,7 @@ app.add_typer(bootstrap.app, name="bootstrap")
 app.command("logs")(logs.logs)
 app.command("env")(env.env)
 app.command("verify")(verify.verify)
+app.command("trace")(trace.trace)
 app.command("backend")(backend.backend)
 
 

@@ -72,7 +72,6 @@ class Collector:
         self._ddb = clients["dynamodb"]
         self._streams = clients["dynamodbstreams"]
         self._sqs = clients["sqs"]
-        self._s3 = clients["s3"]
         # A third reader of a DynamoDB stream shard gets throttled on AWS (two is the limit).
         self._read_table_stream = settings.is_local if read_table_stream is None else read_table_stream
         self._stream_tail: ShardTail | None = None
@@ -135,7 +134,8 @@ class Collector:
         self._poll_logs()
         now = self._clock()
         if Stage.TABLE_ITEMS in counts and counts[Stage.TABLE_ITEMS] is not None:
-            notes.setdefault(Stage.TABLE_ITEMS, "DescribeTable ItemCount (live locally, ~6 h lag on AWS)")
+            lag = "" if self.settings.is_local else " (AWS refreshes it about every 6 h)"
+            notes.setdefault(Stage.TABLE_ITEMS, f"DescribeTable ItemCount{lag}")
         if self._kinesis_tail.caught_up is False:
             notes.setdefault(Stage.KINESIS, "catching up")
         notes.setdefault(Stage.ARCHIVED, "distinct eventIDs")

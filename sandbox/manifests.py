@@ -41,7 +41,7 @@ class ManifestTally:
                 page = self._s3.list_objects_v2(**kwargs)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") in {"NoSuchBucket", "404"}:
-                    raise BucketMissing(self._bucket) from error
+                    raise BucketMissing(f"bucket {self._bucket} does not exist (sandbox bootstrap apply)") from error
                 raise
             listed.update({o["Key"]: o.get("ETag", "") for o in page.get("Contents", [])})
             if not page.get("IsTruncated"):

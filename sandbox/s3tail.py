@@ -133,7 +133,7 @@ class S3Tail:
                 page = self._s3.list_objects_v2(**kwargs)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") in {"NoSuchBucket", "404"}:
-                    raise BucketMissing(self.bucket) from error
+                    raise BucketMissing(f"bucket {self.bucket} does not exist (sandbox bootstrap apply)") from error
                 raise
             for item in page.get("Contents", []):
                 yield S3Object(item["Key"], item["LastModified"], int(item.get("Size", 0)))

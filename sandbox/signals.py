@@ -31,7 +31,9 @@ def stop_on_signals() -> Iterator[None]:
             note("still stopping, please wait…")
             return
         fired.set()
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        note(f"{name} received")
+        raise KeyboardInterrupt(name)
 
     previous = {sig: signal.signal(sig, handler) for sig in HANDLED}
     try:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.live import Live
 
+from bootstrap.clients import client
 from producer.target import resolve_topology
 from sandbox import target
 from sandbox.collector import Collector
@@ -30,6 +31,8 @@ def status(
     settings = target.load()
     target.require_running(settings)
     topology = resolve_topology(settings)
+    # Not bootstrapped is one line with the fix (the boundary maps ResourceNotFoundException).
+    client("dynamodb", settings, max_attempts=1).describe_table(TableName=topology.table_name)
     collector = Collector(settings, topology, since_ms=int((time.time() - ERRORS_LOOKBACK_S) * 1000))
     header = f"sandbox status · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}"
     out = console()

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from bootstrap.settings import DEFAULT_ENDPOINT, Settings
-from sandbox import state
+from sandbox import ports, state
 from sandbox.collector import Collector
 from sandbox.demo import DEFAULT_RATE, DemoProducer
 from sandbox.display import Display
@@ -53,16 +53,18 @@ def up(
     from sandbox.embedded import EmbeddedStack  # imports the emulator (moto): only when needed
 
     stack = EmbeddedStack(settings, progress=note)
-    stack.preflight()
+    (host, port), (sink_host, sink_port) = stack.preflight()
     note("starting the embedded backend (emulator in this process; `make up BACKEND=docker` for LocalStack)")
+    # The pidfile first: `make down` must be able to stop a stack that is still starting.
+    state.write(
+        settings,
+        state.StackInfo(os.getpid(), "embedded", settings.endpoint_url or "", settings.http_sink_url, time.time()),
+    )
     stopping_since: list[float] = []
+    interrupted = False
     with stop_on_signals():
         try:
             with stack:
-                info = state.StackInfo(
-                    os.getpid(), "embedded", stack.settings.endpoint_url or "", stack.settings.http_sink_url, time.time()
-                )
-                state.write(settings, info)
                 try:
                     note(
                         f"[bold green]ready[/] in {time.monotonic() - began:.1f} s: endpoint "
@@ -73,12 +75,16 @@ def up(
                 finally:
                     stopping_since.append(time.monotonic())
                     note("stopping: producer, pollers, function workers, endpoint, HTTP sink…")
-                    state.clear(settings, os.getpid())
         except KeyboardInterrupt:
-            note("interrupted")
+            interrupted = True  # how the endless mode ends: a clean stop, exit code 0
         finally:
+            state.clear(settings, os.getpid())
             if stopping_since:
-                note(f"stopped in {time.monotonic() - stopping_since[0]:.1f} s; nothing left running")
+                freed = ports.wait_free(host, port, 2.0) and ports.wait_free(sink_host, sink_port, 2.0)
+                where = f"ports {port} and {sink_port} are free" if freed else f"port {port} or {sink_port} still taken"
+                note(f"stopped in {time.monotonic() - stopping_since[0]:.1f} s; {where}")
+    if interrupted and duration is not None:
+        raise typer.Exit(130)  # a --duration run cut short has no summary: scripts must notice
 
 
 class Session:
@@ -100,8 +106,8 @@ class Session:
     def header(self, phase: str) -> str:
         s = self.stack.settings
         return (
-            f"sandbox up · embedded · {s.endpoint_url} · sink {s.http_sink_url} · run {self.producer.run_id} · "
-            f"{phase} · {time.monotonic() - self._started:.0f} s"
+            f"embedded sandbox · {s.endpoint_url} · sink {s.http_sink_url} · {phase} · "
+            f"{time.monotonic() - self._started:.0f} s · run {self.producer.run_id}"
         )
 
     def run(self) -> None:
@@ -132,7 +138,9 @@ class Session:
                 if self.producer.error is not None:
                     raise self.producer.error
                 return snapshot
-            self.producer.wait(max(0.0, REFRESH_S - (time.monotonic() - tick)))
+            self.producer.wait(max(0.0, tick + REFRESH_S - time.monotonic()))  # returns early when it ends
+            if self.producer.finished:  # (endless mode, producer failed) keep refreshing once a second
+                time.sleep(max(0.0, tick + REFRESH_S - time.monotonic()))
 
     def _drain(self, snapshot: Snapshot) -> tuple[Snapshot, float]:
         """Wait until every sink holds exactly the produced records, or the deadline passes."""

@@ -17,8 +17,6 @@ from typing import Any
 from tests.functional.emulator.support import create_function, create_stream_table, read_records, records_when, unique
 from tests.waiting import wait_until
 
-SHARD_IDS_KEY = "Shards"
-
 
 # --- helpers -------------------------------------------------------------------------
 def _deploy(aws: Any, tmp_path: Path, handler: str, env: dict[str, str] | None = None) -> tuple[str, str, Path]:
@@ -73,16 +71,12 @@ def _drain(aws: Any, queue_url: str) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in messages]
 
 
-def _entries(log: Path, count: int) -> list[dict[str, Any]] | None:
-    return records_when(log, count)
-
-
 def _ok_ids(log: Path) -> list[str]:
     return [record_id for entry in read_records(log) if entry["result"] == "ok" for record_id in entry["ids"]]
 
 
 def _ddb_shard_id(aws: Any, stream_arn: str) -> str:
-    return aws("dynamodbstreams").describe_stream(StreamArn=stream_arn)["StreamDescription"][SHARD_IDS_KEY][0]["ShardId"]
+    return aws("dynamodbstreams").describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
 
 
 def _iso_epoch(text: str) -> float:
@@ -100,11 +94,11 @@ def test_failing_batch_is_retried_and_not_checkpointed_until_it_succeeds(aws, tm
 
     # WHEN a mapping with BatchSize 5 reads the stream
     mapping = _map(aws, function, stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=5)
-    wait_until(lambda: _entries(log, 4), timeout=10, what="4 invocations")
+    wait_until(lambda: records_when(log, 4), timeout=10, what="4 invocations")
     _put(aws, table, "k8")  # a later record: proves nothing before it is re-delivered
 
     # THEN the first batch is delivered again until it succeeds, then the rest, each once, in order
-    entries = wait_until(lambda: _entries(log, 5), timeout=10, what="the later record")
+    entries = wait_until(lambda: records_when(log, 5), timeout=10, what="the later record")
     assert [(e["result"], e["ids"]) for e in entries] == [
         ("raised", keys[:5]), ("raised", keys[:5]), ("ok", keys[:5]), ("ok", keys[5:]), ("ok", ["k8"]),
     ]
@@ -123,11 +117,11 @@ def test_partial_batch_failure_retries_from_the_lowest_failed_record(aws, tmp_pa
 
     # WHEN a mapping with ReportBatchItemFailures delivers them in one batch
     _map(aws, function, stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
-    wait_until(lambda: _entries(log, 2), timeout=10, what="the retry of the partial failure")
+    wait_until(lambda: records_when(log, 2), timeout=10, what="the retry of the partial failure")
     _put(aws, table, "k6")
 
     # THEN the retry starts at k2 (the lowest failure); k0 and k1 are never delivered again
-    entries = wait_until(lambda: _entries(log, 3), timeout=10, what="the later record")
+    entries = wait_until(lambda: records_when(log, 3), timeout=10, what="the later record")
     assert [e["ids"] for e in entries] == [keys, keys[2:], ["k6"]]
     assert entries[0]["failed"] == ["k2", "k4"] and entries[1]["failed"] == [] and entries[2]["failed"] == []
     assert entries[1]["sequences"] == entries[0]["sequences"][2:]
@@ -147,7 +141,7 @@ def test_exhausted_batch_goes_to_the_on_failure_queue_and_later_records_flow(aws
          DestinationConfig={"OnFailure": {"Destination": queue_arn}})
 
     # THEN the poisoned batch is tried twice, then skipped; the next batch is delivered
-    entries = wait_until(lambda: _entries(log, 3), timeout=10, what="3 invocations")
+    entries = wait_until(lambda: records_when(log, 3), timeout=10, what="3 invocations")
     assert [(e["result"], e["ids"]) for e in entries] == [
         ("raised", ["poison-a", "k1"]), ("raised", ["poison-a", "k1"]), ("ok", ["k2", "k3"]),
     ]

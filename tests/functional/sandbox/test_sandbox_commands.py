@@ -124,3 +124,10 @@ def test_env_drives_the_aws_cli(pipeline: Pipeline, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ACTIVE"
+
+
+def test_status_of_an_endpoint_without_the_pipeline(pipeline: Pipeline) -> None:
+    result = runner.invoke(app, ["status"], env={**pipeline.env, "SANDBOX_PREFIX": "nothing-here"})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "sandbox bootstrap apply" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,149 @@
+"""Poller behaviour with an in-memory shard and a fake invoker (no moto, no worker processes)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from emulator.lambda_service.mappings import DEFAULTS, Mapping, MappingStateName, SourceType
+from emulator.moto_adapter import StoredKinesisRecord
+from emulator.pollers import ChangeSignal, PollerDeps, ShardPoller, StreamMappingRunner
+from emulator.sources import SourceRecord
+from emulator.workers import Outcome, error_payload
+from tests.waiting import wait_until
+
+STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/unit"
+SHARD = "shardId-000000000000"
+
+
+def _mapping(starting_position: str = "TRIM_HORIZON", **params: Any) -> Mapping:
+    return Mapping(
+        uuid="00000000-0000-4000-8000-000000000001", event_source_arn=STREAM_ARN, source_type=SourceType.KINESIS,
+        function_name="fn", function_arn="arn:aws:lambda:us-east-1:000000000000:function:fn",
+        starting_position=starting_position, starting_position_timestamp=None,
+        params={**DEFAULTS, **params}, enabled=True, region="us-east-1", account_id="000000000000",
+    )
+
+
+class FakeShard:
+    """A Kinesis shard in memory; ``bounds_gate`` can hold the start-position read (a busy moto lock)."""
+
+    def __init__(self) -> None:
+        self.records: list[StoredKinesisRecord] = []
+        self.bounds_gate = threading.Event()
+        self.bounds_gate.set()
+        self.gate_timeout = 0.5
+
+    def append(self, text: str) -> None:
+        self.records.append(StoredKinesisRecord(len(self.records) + 1, "key", base64.b64encode(text.encode()).decode(), time.time()))
+
+    # --- the MotoAdapter methods a Kinesis mapping uses ---
+    def kinesis_shard_ids(self, arn: str) -> list[str]:
+        return [SHARD]
+
+    def kinesis_bounds(self, arn: str, shard_id: str) -> tuple[int, int]:
+        self.bounds_gate.wait(self.gate_timeout)
+        return 1, len(self.records) + 1
+
+    def read_kinesis(self, arn: str, shard_id: str, from_seq: int, limit: int) -> list[StoredKinesisRecord]:
+        return [r for r in self.records if r.sequence_number >= from_seq][:limit]
+
+
+class FakeSource:
+    """A ShardSource over a fixed list of records."""
+
+    shard_id = SHARD
+
+    def __init__(self, count: int, ages: list[float] | None = None) -> None:
+        ages = ages or [0.0] * count
+        self.records = [SourceRecord(seq, {"kinesis": {"sequenceNumber": str(seq)}}, 10, time.time() - ages[seq - 1])
+                        for seq in range(1, count + 1)]
+
+    def start_position(self, starting_position: str, timestamp: float | None) -> int:
+        return 1
+
+    def read(self, from_seq: int, limit: int) -> list[SourceRecord]:
+        return [r for r in self.records if r.sequence >= from_seq][:limit]
+
+    def batch_info_key(self) -> str:
+        return "KinesisBatchInfo"
+
+
+def _deps(adapter: Any, signal: ChangeSignal, invoke: Any) -> PollerDeps:
+    return PollerDeps(adapter=adapter, signal=signal, invoke=invoke, destinations=None,  # type: ignore[arg-type]
+                      role_of=lambda name: "arn:aws:iam::000000000000:role/r")
+
+
+def test_latest_position_is_fixed_before_the_mapping_reports_enabled() -> None:
+    # GIVEN a LATEST mapping whose start-position read is slow (the moto lock is busy elsewhere)
+    shard = FakeShard()
+    shard.bounds_gate.clear()
+    received: list[dict[str, Any]] = []
+    signal = ChangeSignal()
+    mapping = _mapping("LATEST")
+    runner = StreamMappingRunner(mapping, _deps(shard, signal, lambda name, event: received.extend(event["Records"]) or Outcome(b"null")))
+    runner.start()
+    try:
+        # WHEN a record is written as soon as the mapping says Enabled
+        wait_until(lambda: mapping.state is MappingStateName.ENABLED, timeout=5, what="Enabled")
+        shard.append("written after Enabled")
+        shard.bounds_gate.set()
+        signal.notify()
+        # THEN it is delivered: "LATEST" was resolved before Enabled was reported
+        wait_until(lambda: received, timeout=3, what="the record written after Enabled")
+        assert [base64.b64decode(r["kinesis"]["data"]) for r in received] == [b"written after Enabled"]
+    finally:
+        runner.stop()
+        runner.join()
+
+
+def test_disabling_a_mapping_stops_the_retries_of_a_failing_batch_without_checkpointing_it() -> None:
+    # GIVEN a failing function and a mapping that retries forever
+    mapping = _mapping(MaximumRetryAttempts=-1)
+    calls: list[int] = []
+
+    def invoke(name: str, event: dict[str, Any]) -> Outcome:
+        calls.append(len(event["Records"]))
+        if len(calls) == 2:
+            mapping.enabled = False  # the user disables the mapping while the batch is being retried
+        return Outcome(error_payload("Boom", "failing"), function_error="Unhandled")
+
+    source, stop = FakeSource(3), threading.Event()
+    poller = ShardPoller(mapping, source, _deps(None, ChangeSignal(), invoke), stop)  # type: ignore[arg-type]
+    mapping.checkpoints[SHARD] = 1
+
+    # WHEN the poller processes the batch
+    worker = threading.Thread(target=poller._process, args=(source.read(1, 10),), daemon=True)
+    worker.start()
+    worker.join(timeout=3)
+    still_retrying = worker.is_alive()
+    stop.set()
+    worker.join(timeout=5)
+
+    # THEN it gives up the batch for now (no further invocations) and keeps its checkpoint,
+    # so the batch is read again when the mapping is re-enabled
+    assert not still_retrying, f"a disabled mapping kept invoking its function ({len(calls)} invocations)"
+    assert calls == [3, 3]
+    assert mapping.checkpoints[SHARD] == 1
+
+
+
+def test_records_older_than_the_maximum_record_age_are_never_sent_to_the_function() -> None:
+    # AWS API reference, MaximumRecordAgeInSeconds: "Discard records older than the specified age."
+    mapping = _mapping(MaximumRecordAgeInSeconds=60)
+    sent: list[list[str]] = []
+    source, stop = FakeSource(3, ages=[600.0, 300.0, 1.0]), threading.Event()
+
+    def invoke(name: str, event: dict[str, Any]) -> Outcome:
+        sent.append([r["kinesis"]["sequenceNumber"] for r in event["Records"]])
+        return Outcome(b"null")
+
+    poller = ShardPoller(mapping, source, _deps(None, ChangeSignal(), invoke), stop)  # type: ignore[arg-type]
+    mapping.checkpoints[SHARD] = 1
+    poller._process(source.read(1, 10))
+    assert sent == [["3"]]
+    assert mapping.checkpoints[SHARD] == 4
