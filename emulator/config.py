@@ -11,6 +11,7 @@ ENV_PORT = "EMULATOR_PORT"
 ENV_REGION = "AWS_REGION"
 ENV_TTL_INTERVAL = "EMULATOR_TTL_INTERVAL"
 ENV_RETENTION_HOURS = "EMULATOR_STREAM_RETENTION_HOURS"
+ENV_MIN_RETENTION = "EMULATOR_STREAM_MIN_RETENTION_SECONDS"
 ENV_MAX_WORKERS = "EMULATOR_MAX_WORKERS_PER_FUNCTION"
 
 DEFAULT_HOST = "127.0.0.1"
@@ -18,6 +19,7 @@ DEFAULT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
 DEFAULT_TTL_INTERVAL = 2.0
 DEFAULT_RETENTION_HOURS = 24.0
+DEFAULT_MIN_RETENTION_SECONDS = 300.0
 DEFAULT_MAX_WORKERS = 8
 ACCOUNT_ID = "000000000000"
 
@@ -49,6 +51,7 @@ class EmulatorConfig:
     account_id: str = ACCOUNT_ID
     ttl_interval: float = DEFAULT_TTL_INTERVAL  # seconds between TTL sweeps; 0 disables
     retention_seconds: float = DEFAULT_RETENTION_HOURS * 3600
+    min_retention_seconds: float = DEFAULT_MIN_RETENTION_SECONDS  # read records stay this long
     max_workers_per_function: int = DEFAULT_MAX_WORKERS
     log_dir: str | None = None  # function logs as files too (CloudWatch Logs always)
 
@@ -61,6 +64,7 @@ class EmulatorConfig:
             "region": (env.get(ENV_REGION) or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION).strip(),
             "ttl_interval": _number(env, ENV_TTL_INTERVAL, DEFAULT_TTL_INTERVAL, 0),
             "retention_seconds": _number(env, ENV_RETENTION_HOURS, DEFAULT_RETENTION_HOURS, 0) * 3600,
+            "min_retention_seconds": _number(env, ENV_MIN_RETENTION, DEFAULT_MIN_RETENTION_SECONDS, 0),
             "max_workers_per_function": int(_number(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS, 1)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -92,7 +92,7 @@ class Emulator:
         self.ttl = TtlSweeper(self.adapter, cfg.ttl_interval)
         app = EndpointApp(self.adapter, LambdaApi(self.functions, self.mappings), cfg.account_id, self.ttl.sweep)
         self.server = EndpointServer(app, cfg.host, cfg.port)
-        self.retention = Retention(self.adapter, self.mappings.all, cfg.retention_seconds)
+        self.retention = Retention(self.adapter, self.mappings.all, cfg.retention_seconds, cfg.min_retention_seconds)
         self.server.start()
         self.logs.start()
         self.ttl.start()
@@ -159,8 +159,9 @@ class Emulator:
         """Delete expired items now (tests and demos); returns how many were deleted."""
         return self.ttl.sweep()
 
-    def trim_streams_now(self) -> int:
-        return self.retention.trim()
+    def trim_streams_now(self, min_retention_seconds: float = 0.0) -> int:
+        """Trim streams now; by default even records read a moment ago (tests)."""
+        return self.retention.trim(min_retention_seconds)
 
     def mapping_list(self) -> list[Mapping]:
         return self.mappings.all()

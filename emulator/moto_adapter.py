@@ -270,16 +270,20 @@ class MotoAdapter:
                 for r in chosen
             ]
 
-    def trim_stream(self, stream_arn: str, before_seq: int, older_than: float) -> int:
-        """Drop records below ``before_seq`` and records created before ``older_than``."""
+    def trim_stream(self, stream_arn: str, before_seq: int, read_before: float, older_than: float) -> int:
+        """Drop records below ``before_seq`` created before ``read_before``, and any created before ``older_than``."""
         table = self.table_for_stream(stream_arn)
         if table is None or table.stream_shard is None:
             return 0
         with self.lock:
             shard = table.stream_shard
-            first = _next_seq(shard) - len(shard.items)
-            count = max(0, min(before_seq - first, len(shard.items)))
-            while count < len(shard.items) and getattr(shard.items[count], "emu_created", 0) < older_than:
+            items = shard.items
+            first = _next_seq(shard) - len(items)
+            read = max(0, min(before_seq - first, len(items)))
+            count = 0
+            while count < read and getattr(items[count], "emu_created", 0) < read_before:
+                count += 1
+            while count < len(items) and getattr(items[count], "emu_created", 0) < older_than:
                 count += 1
             if count:
                 del shard.items[:count]

@@ -1,9 +1,11 @@
 """Bounded memory: trims stream records every mapping has passed, and old ones.
 
 moto keeps every stream record forever (~4 KB per 1 KB MODIFY). A DynamoDB
-stream keeps records up to the lowest checkpoint of the mappings that read it,
-and never longer than the retention window (AWS: 24 h); Kinesis records are
-kept for the retention window, since any client may read them.
+stream record is dropped once every mapping that reads the stream has passed it
+and it is older than a short minimum retention (so other readers, such as
+`sandbox status` or the AWS CLI, still see recent records), and in any case
+after the retention window (AWS: 24 h). Kinesis records are kept for the
+retention window, since any client may read them.
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ TRIM_INTERVAL_SECONDS = 5.0
 
 
 class Retention:
-    def __init__(self, adapter: MotoAdapter, mappings: Callable[[], list[Mapping]], retention_seconds: float) -> None:
+    def __init__(self, adapter: MotoAdapter, mappings: Callable[[], list[Mapping]], retention_seconds: float,
+                 min_retention_seconds: float) -> None:
         self.adapter = adapter
         self.mappings = mappings
         self.retention_seconds = retention_seconds
+        self.min_retention_seconds = min_retention_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="retention")
 
-    def trim(self) -> int:
+    def trim(self, min_retention_seconds: float | None = None) -> int:
         """Trim once; returns how many records were dropped."""
-        horizon = time.time() - self.retention_seconds
+        now = time.time()
+        horizon = now - self.retention_seconds
+        keep = self.min_retention_seconds if min_retention_seconds is None else min_retention_seconds
+        read_before = now - keep
         readers: dict[str, list[Mapping]] = {}
         for mapping in self.mappings():
             if mapping.source_type is SourceType.DYNAMODB:
@@ -46,7 +53,7 @@ class Retention:
                 if not started:
                     checkpoints.append(0)  # a mapping that has not read yet holds everything
             before = min(checkpoints) if mappings and checkpoints else 0
-            dropped += self.adapter.trim_stream(arn, before, horizon)
+            dropped += self.adapter.trim_stream(arn, before, read_before, horizon)
         dropped += self.adapter.trim_kinesis(horizon)
         return dropped
 

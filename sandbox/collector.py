@@ -142,7 +142,7 @@ class Collector:
         stream = counts.get(Stage.STREAM_RECORDS)
         downstream = max((counts.get(s) or 0) for s in (Stage.ARCHIVED, Stage.KINESIS))
         if self.settings.is_local and stream is not None and stream < downstream:
-            notes[Stage.STREAM_RECORDS] += " · a lower bound: the emulator trims records both readers passed"
+            notes[Stage.STREAM_RECORDS] += " · a lower bound: the emulator trims records both readers passed over 5 min ago"
         notes.setdefault(Stage.ANALYTICS, "distinct event_ids" + (
             f", {self._analytics_rows} lines" if self._analytics_rows != len(self._analytics_ids) else ""))
         return Snapshot(

@@ -20,7 +20,6 @@ Ids and times differ per run (recorded data); item content is fixed by the seed 
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from producer.options import ProduceOptions
 from producer.run import produce
 from sandbox.errors import SandboxError, boundary
 from sandbox.httpsink import HttpSink
+from sandbox.lake import stream_records
 from sandbox.output import note
 from sandbox.recorder import KinesisRecorder
 
@@ -69,17 +69,6 @@ class Recording:
     raw: list[Event] = field(default_factory=list)  # data lake raw/ objects, in key order
     kinesis: list[Event] = field(default_factory=list)  # recorder's events
     ttl_event_id: str = ""
-
-
-def stream_records(event: Event) -> list[Event]:
-    """The DynamoDB stream records of an event: directly, or decoded from Kinesis ``data``."""
-    records = []
-    for record in event.get("Records", []):
-        if "kinesis" in record:
-            records.append(json.loads(base64.b64decode(record["kinesis"]["data"])))
-        else:
-            records.append(record)
-    return records
 
 
 def pick_varied(events: list[Event], max_records: int = MAX_RECORDS) -> Event:

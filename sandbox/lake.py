@@ -8,6 +8,7 @@ hold, so a lookup can often read a handful of objects instead of every one.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -119,3 +120,14 @@ def item_of(record: dict[str, Any], table_key: str) -> str | None:
     """The item's key value in a stream record (``Keys.<table_key>.S``)."""
     value = ((record.get("dynamodb") or {}).get("Keys") or {}).get(table_key) or {}
     return value.get("S") if isinstance(value, dict) else None
+
+
+def stream_records(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The DynamoDB stream records of an event: directly, or decoded from Kinesis ``data``."""
+    records = []
+    for record in event.get("Records", []):
+        if "kinesis" in record:
+            records.append(json.loads(base64.b64decode(record["kinesis"]["data"])))
+        else:
+            records.append(record)
+    return records

@@ -16,7 +16,7 @@ import pytest
 from bootstrap import api
 from bootstrap.settings import Settings
 from sandbox import fixtures
-from sandbox.fixtures import stream_records
+from sandbox.lake import stream_records
 from tests.fixtures import event_names
 
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from sandbox.errors import SandboxError
-from sandbox.fixtures import Recording, fixtures_of, pick_holding, pick_varied, stream_records
+from sandbox.fixtures import Recording, fixtures_of, pick_holding, pick_varied
+from sandbox.lake import stream_records
 
 
 def record(event_id: str, name: str) -> dict:
