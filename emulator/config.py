@@ -13,6 +13,8 @@ ENV_TTL_INTERVAL = "EMULATOR_TTL_INTERVAL"
 ENV_RETENTION_HOURS = "EMULATOR_STREAM_RETENTION_HOURS"
 ENV_MIN_RETENTION = "EMULATOR_STREAM_MIN_RETENTION_SECONDS"
 ENV_MAX_WORKERS = "EMULATOR_MAX_WORKERS_PER_FUNCTION"
+ENV_STREAM_READER = "EMULATOR_STREAM_READER"
+STREAM_READERS = ("memory", "http")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -54,6 +56,7 @@ class EmulatorConfig:
     min_retention_seconds: float = DEFAULT_MIN_RETENTION_SECONDS  # read records stay this long
     max_workers_per_function: int = DEFAULT_MAX_WORKERS
     log_dir: str | None = None  # function logs as files too (CloudWatch Logs always)
+    stream_reader: str = "memory"  # how pollers read DynamoDB streams: moto's memory, or the HTTP API
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:
@@ -67,6 +70,10 @@ class EmulatorConfig:
             "min_retention_seconds": _number(env, ENV_MIN_RETENTION, DEFAULT_MIN_RETENTION_SECONDS, 0),
             "max_workers_per_function": int(_number(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS, 1)),
         }
+        reader = env.get(ENV_STREAM_READER, "memory").strip().lower() or "memory"
+        if reader not in STREAM_READERS:
+            raise ConfigError(f"{ENV_STREAM_READER}={reader!r} is not one of {', '.join(STREAM_READERS)}")
+        values["stream_reader"] = reader
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not 0 <= int(values["port"]) <= 65535:  # type: ignore[call-overload]
             raise ConfigError(f"port {values['port']} is out of range (0..65535)")

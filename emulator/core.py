@@ -87,6 +87,8 @@ class Emulator:
             invoke=self._invoke_for_poller,
             destinations=DestinationSender(lambda: self.endpoint_url, cfg.region),
             role_of=lambda name: self.functions.resolve(name).role,
+            stream_reader=cfg.stream_reader,
+            streams_client=self._streams_client,
         )
         self.mappings = MappingRegistry(self.functions, self.adapter, lambda m: StreamMappingRunner(m, deps))
         self.ttl = TtlSweeper(self.adapter, cfg.ttl_interval)
@@ -98,6 +100,17 @@ class Emulator:
         self.ttl.start()
         self.retention.start()
         self._started = True
+
+    def _streams_client(self) -> object:
+        """A DynamoDB Streams client for this endpoint (only the HTTP stream reader uses it)."""
+        if getattr(self, "_streams", None) is None:
+            import boto3
+            from botocore.config import Config
+
+            self._streams = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test").client(
+                "dynamodbstreams", endpoint_url=self.endpoint_url, region_name=self.config.region,
+                config=Config(retries={"total_max_attempts": 2}, max_pool_connections=20))
+        return self._streams
 
     def _invoke_for_poller(self, function_name: str, event: dict) -> object:
         return self.functions.run(self.functions.resolve(function_name), event)

@@ -21,7 +21,7 @@ from emulator.destinations import DestinationSender, failure_record
 from emulator.lambda_service.exceptions import ResourceNotFound
 from emulator.lambda_service.mappings import Mapping, MappingStateName, SourceType
 from emulator.moto_adapter import MotoAdapter
-from emulator.sources import DynamoStreamSource, KinesisShardSource, ShardSource, SourceRecord
+from emulator.sources import DynamoStreamSource, HttpDynamoStreamSource, KinesisShardSource, ShardSource, SourceRecord
 from emulator.workers import Outcome
 
 log = logging.getLogger("emulator.pollers")
@@ -65,6 +65,8 @@ class PollerDeps:
     invoke: Invoker
     destinations: DestinationSender
     role_of: Callable[[str], str]  # function name -> role ARN
+    stream_reader: str = "memory"  # "http": read DynamoDB streams through the public API (benchmarks)
+    streams_client: Callable[[], object] | None = None
 
 
 class ShardPoller:
@@ -287,6 +289,8 @@ class StreamMappingRunner:
     def _source(self, shard_id: str) -> ShardSource:
         arn = self.mapping.event_source_arn
         if self.mapping.source_type is SourceType.DYNAMODB:
+            if self.deps.stream_reader == "http" and self.deps.streams_client is not None:
+                return HttpDynamoStreamSource(self.deps.adapter, arn, shard_id, self.deps.streams_client)
             return DynamoStreamSource(self.deps.adapter, arn, shard_id)
         return KinesisShardSource(self.deps.adapter, arn, shard_id, lambda: self.deps.role_of(self.mapping.function_name))
 

@@ -10,12 +10,13 @@ poller never knows which one it has.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from emulator import events
-from emulator.moto_adapter import MotoAdapter
+from emulator.moto_adapter import MotoAdapter, StoredStreamRecord
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,41 @@ class DynamoStreamSource:
 
     def batch_info_key(self) -> str:
         return "DDBStreamBatchInfo"
+
+
+class HttpDynamoStreamSource(DynamoStreamSource):
+    """The same shard read through the public GetShardIterator/GetRecords API.
+
+    Kept to measure the trade-off (``make bench-emulator`` runs both readers):
+    it costs two HTTP round trips and moto's response serializer per read, and
+    leaks one server-side iterator per call (FACTS.md). Select it with
+    ``EMULATOR_STREAM_READER=http``.
+    """
+
+    def __init__(self, adapter: MotoAdapter, stream_arn: str, shard_id: str, client: Callable[[], object]) -> None:
+        super().__init__(adapter, stream_arn, shard_id)
+        self._client = client
+        self._lock = threading.Lock()
+
+    def read(self, from_seq: int, limit: int) -> list[SourceRecord] | None:
+        streams = self._client()
+        bounds = self.adapter.stream_bounds(self.stream_arn)
+        if bounds is None:
+            return None
+        if from_seq >= bounds[1]:
+            return []
+        start = max(from_seq, bounds[0])
+        iterator = streams.get_shard_iterator(  # type: ignore[attr-defined]
+            StreamArn=self.stream_arn, ShardId=self.shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=str(start),
+        )["ShardIterator"]
+        response = streams.get_records(ShardIterator=iterator, Limit=min(limit, 1000))  # type: ignore[attr-defined]
+        out = []
+        for record in response["Records"]:
+            created = record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
+            stored = StoredStreamRecord(int(record["dynamodb"]["SequenceNumber"]), record, created)
+            out.append(_sized(stored.sequence_number, events.dynamodb_record(stored, self.stream_arn), created))
+        return out
 
 
 class KinesisShardSource:

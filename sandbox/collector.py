@@ -139,10 +139,6 @@ class Collector:
         if self._kinesis_tail.caught_up is False:
             notes.setdefault(Stage.KINESIS, "catching up")
         notes.setdefault(Stage.ARCHIVED, "distinct eventIDs")
-        stream = counts.get(Stage.STREAM_RECORDS)
-        downstream = max((counts.get(s) or 0) for s in (Stage.ARCHIVED, Stage.KINESIS))
-        if self.settings.is_local and stream is not None and stream < downstream:
-            notes[Stage.STREAM_RECORDS] += " · a lower bound: the emulator trims records both readers passed over 5 min ago"
         notes.setdefault(Stage.ANALYTICS, "distinct event_ids" + (
             f", {self._analytics_rows} lines" if self._analytics_rows != len(self._analytics_ids) else ""))
         return Snapshot(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -199,15 +199,10 @@ def record(
     say: Callable[[str], None] = note,
 ) -> list[Path]:
     """Run the pipeline on ``endpoint`` (default: a fresh embedded emulator) and save the fixtures."""
-    with HttpSink(port=0) as sink, (_embedded() if endpoint is None else _given(endpoint)) as running:
+    with HttpSink(port=0) as sink, (_embedded() if endpoint is None else nullcontext(endpoint)) as running:
         say(f"endpoint {running.endpoint_url}, HTTP sink {sink.url}")
         recording = run_pipeline(running, prefix, sink.url, timeout, say)
     return save(fixtures_of(recording), out_dir)
-
-
-@contextmanager
-def _given(endpoint: Endpoint) -> Iterator[Endpoint]:
-    yield endpoint
 
 
 def main(

@@ -93,7 +93,7 @@ class Tracer:
             records, read, hours = records + more, read + more_read, hours | ttl_hours
         stages = [
             self._producer_stage(click, manifest, searched_runs),
-            self._table_stage(item),
+            self._table_stage(click, item, manifest),
             self._raw_stage(records, read, len(hours)),
             self._deleted_stage(click, hours),
             self._analytics_stage(click, hours, deliveries, len({r["eventID"] for _, r in records})),
@@ -237,8 +237,9 @@ class Tracer:
                 stage.hits.append(Hit(name, manifest.run_id, f"run {manifest.status}, started {_iso(manifest.started_at / 1000)}"))
         return stage
 
-    def _table_stage(self, item: dict[str, Any] | None) -> Stage:
-        stage = Stage("table", f"gone from {self.topology.table_name} (deleted or expired, or never written)")
+    def _table_stage(self, click: str, item: dict[str, Any] | None, manifest: Manifest | None) -> Stage:
+        why = f"deleted by run {manifest.run_id}" if manifest and click in manifest.deleted else "deleted or expired, or never written"
+        stage = Stage("table", f"gone from {self.topology.table_name} ({why})")
         if item is not None:
             ts, expires = _number(item.get("ts")), _number(item.get(self.topology.ttl_attribute))
             detail = f"ts {_iso(ts / 1000 if ts else None)} · expires {_iso(expires)} · {item.get('action')} on {item.get('page')}"

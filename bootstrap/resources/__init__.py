@@ -6,15 +6,16 @@
 ``wire(state, changes, wiring)`` ARNs later resources need (optional)
 ``destroy(ctx, state)``        delete what exists -> list[Change]
 
-``ORDER`` is the apply order; destroy runs it backwards.
+``ORDER`` is the apply order; destroy runs it backwards. ``orphans`` (functions of this
+prefix the topology dropped) goes before ``functions``: gone before new mappings are counted.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from bootstrap.resources import buckets, functions, kinesis, mappings, queue, role, table
+from bootstrap.resources import buckets, functions, kinesis, mappings, orphans, queue, role, table
 
-ORDER: tuple[ModuleType, ...] = (role, queue, buckets, kinesis, table, functions, mappings)
+ORDER: tuple[ModuleType, ...] = (role, queue, buckets, kinesis, table, orphans, functions, mappings)
 
 __all__ = ["ORDER"]

@@ -18,6 +18,9 @@ from bootstrap.waiters import retry_until, wait_until
 
 KIND = "function"
 LOG_GROUP_KIND = "log-group"
+#: Every function bootstrap creates carries this tag (value: the prefix), so a function the
+#: topology no longer has can still be recognised as ours and removed (resources/orphans.py).
+PREFIX_TAG = "sandbox:prefix"
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,14 @@ class FunctionConfig:
     code_sha256: str
     state: str = "Active"
     last_update_status: str = "Successful"
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 #: function key -> its configuration (missing key: the function does not exist)
 FunctionsState = dict[str, FunctionConfig]
 
 
-def _config(raw: dict[str, Any]) -> FunctionConfig:
+def _config(raw: dict[str, Any], tags: dict[str, str] | None = None) -> FunctionConfig:
     return FunctionConfig(
         runtime=raw.get("Runtime", ""),
         handler=raw.get("Handler", ""),
@@ -53,7 +57,12 @@ def _config(raw: dict[str, Any]) -> FunctionConfig:
         # Older endpoints omit the state fields: treat as ready rather than wait forever.
         state=raw.get("State") or "Active",
         last_update_status=raw.get("LastUpdateStatus") or "Successful",
+        tags=tuple(sorted((tags or {}).items())),
     )
+
+
+def prefix_tags(ctx: Context) -> dict[str, str]:
+    return {PREFIX_TAG: ctx.topology.prefix}
 
 
 def desired(ctx: Context, spec: FunctionSpec, wiring: Wiring, code_sha256: str) -> FunctionConfig:
@@ -66,12 +75,14 @@ def desired(ctx: Context, spec: FunctionSpec, wiring: Wiring, code_sha256: str) 
         memory=spec.memory_mb,
         description=spec.description,
         code_sha256=code_sha256,
+        tags=tuple(sorted(prefix_tags(ctx).items())),
     )
 
 
 def _read_one(ctx: Context, name: str) -> FunctionConfig | None:
     try:
-        return _config(ctx.client("lambda").get_function(FunctionName=name)["Configuration"])
+        found = ctx.client("lambda").get_function(FunctionName=name)
+        return _config(found["Configuration"], found.get("Tags"))
     except Exception as error:
         if is_error(error, "ResourceNotFoundException"):
             return None
@@ -109,10 +120,29 @@ def plan(ctx: Context, state: FunctionsState, wiring: Wiring) -> list[Change]:
             changes.append(Change(KIND, name, Action.CREATE, f"{spec.handler}, code {sha[:12]}"))
             continue
         drift = config_drift(desired(ctx, spec, wiring, sha), have)
+        if _missing_tags(ctx, have):
+            drift.append(f"tag {PREFIX_TAG}")
         if have.code_sha256 != sha:
             drift.append(f"code {have.code_sha256[:12]} -> {sha[:12]}")
         changes.append(Change(KIND, name, Action.UPDATE if drift else Action.NOOP, ", ".join(drift)))
     return changes
+
+
+def is_ours(ctx: Context, function_arn: str) -> bool:
+    """Whether a function carries this prefix's tag (False if it is gone)."""
+    try:
+        tags = ctx.client("lambda").list_tags(Resource=function_arn).get("Tags") or {}
+    except Exception as error:
+        if is_error(error, "ResourceNotFoundException"):
+            return False
+        raise
+    return tags.get(PREFIX_TAG) == ctx.topology.prefix
+
+
+def _missing_tags(ctx: Context, have: FunctionConfig) -> dict[str, str]:
+    """Our tags a function lacks (created before bootstrap tagged); other tags are left alone."""
+    current = dict(have.tags)
+    return {k: v for k, v in prefix_tags(ctx).items() if current.get(k) != v}
 
 
 def _role_not_ready(error: Exception) -> bool:
@@ -158,6 +188,7 @@ def apply(ctx: Context, state: FunctionsState, wiring: Wiring) -> None:
                     PackageType="Zip",
                     Code={"ZipFile": ctx.package.data},
                     Publish=False,
+                    Tags=prefix_tags(ctx),
                     **_configuration_kwargs(want),
                 ),
                 retryable=_role_not_ready,
@@ -174,6 +205,10 @@ def apply(ctx: Context, state: FunctionsState, wiring: Wiring) -> None:
                 timeout=ctx.timeouts.iam,
             )
             _wait_ready(ctx, name)
+        if missing := _missing_tags(ctx, have):
+            ctx.step(f"tagging {name} with {PREFIX_TAG}")
+            arn = f"arn:aws:lambda:{ctx.topology.region}:{ctx.target.account_id}:function:{name}"
+            lam.tag_resource(Resource=arn, Tags=missing)
         if have.code_sha256 != want.code_sha256:
             ctx.step(f"updating the code of {name}")
             lam.update_function_code(FunctionName=name, ZipFile=ctx.package.data, Publish=False)

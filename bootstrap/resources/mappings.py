@@ -15,6 +15,7 @@ from bootstrap.context import Context, Wiring
 from bootstrap.errors import BootstrapError, ConfigurationError, error_message
 from bootstrap.plan import Action, Change
 from bootstrap.resources._aws import is_error
+from bootstrap.resources.functions import is_ours
 from bootstrap.topology import MAX_TABLE_STREAM_READERS, FunctionSpec, SourceKind
 from bootstrap.waiters import retry_until, wait_until
 
@@ -115,7 +116,10 @@ def read_state(ctx: Context) -> MappingsState:
     if table_stream_arn := _current_table_stream(ctx):
         for raw in _list(ctx, EventSourceArn=table_stream_arn):
             function = raw.get("FunctionArn", "").split(":")[-1]
-            if function not in ours and raw.get("State") not in ("Deleting",):
+            # A function with this prefix's tag but not in the topology is an orphan that
+            # this run deletes (resources/orphans.py), so it does not hold a reader slot.
+            orphan = bool(raw.get("FunctionArn")) and is_ours(ctx, raw["FunctionArn"])
+            if function not in ours and raw.get("State") not in ("Deleting",) and not orphan:
                 foreign.append(function)
     return MappingsState(tuple(mappings), tuple(sorted(set(foreign))))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -53,13 +53,14 @@ def replay(
     if dry_run:
         _print_plan(replay_plan)
         return
-    result = _run(client("lambda", settings, max_attempts=1, timeout=60.0), replay_plan)
+    spec = topology.function(function_key)
+    result = _run(client("lambda", settings, max_attempts=1, timeout=spec.timeout_seconds + 5.0), replay_plan)
     _print_result(replay_plan, result)
     if not result.ok:
         raise typer.Exit(1)
 
 
-def _run(lam: object, replay_plan: ReplayPlan) -> ReplayResult:
+def _run(lam: Any, replay_plan: ReplayPlan) -> ReplayResult:
     with Progress(
         TextColumn(f"replaying into {replay_plan.function}"),
         BarColumn(),

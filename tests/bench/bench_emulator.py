@@ -4,8 +4,10 @@
 2. Throughput: batch_write_item as fast as the endpoint accepts, next to the records/s a
    no-op function receives through a DynamoDB stream mapping.
 
+Both for each way pollers can read a DynamoDB stream (EMULATOR_STREAM_READER): moto's
+memory (the default) and the public GetRecords API over HTTP, the measured trade-off.
 Runs the emulator as a separate process (`python -m emulator`), like `make up` does.
-Usage: python -m tests.bench.bench_emulator [--items 10000] [--idle-puts 100]
+Usage: python -m tests.bench.bench_emulator [--items 10000] [--idle-puts 100] [--readers memory,http]
 """
 
 from __future__ import annotations
@@ -99,17 +101,29 @@ class Bench:
             time.sleep(0.05)  # idle gap between clicks: what is measured is an idle pipeline
         return [line["started"] - written[k] for line in _lines(out) for k in line["keys"]]
 
-    def throughput(self, items: int) -> dict[str, float]:
-        out = self.workdir / "throughput.jsonl"
-        table = self.deploy("bench-throughput", {"RECORD_FILE": str(out)})
-        out.unlink(missing_ok=True)
+    def raw_write_rate(self, items: int) -> float:
+        """batch_write_item into a table without a stream: the endpoint's own write rate."""
+        table = "bench-raw"
+        self.ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
         start = time.time()
+        self._write(table, items)
+        return items / (time.time() - start)
+
+    def _write(self, table: str, items: int) -> None:
         for offset in range(0, items, 25):
             requests = [{"PutRequest": {"Item": {"pk": {"S": f"t-{i}"}, "n": {"N": str(i)}, "payload": {"S": "x" * 200}}}}
                         for i in range(offset, min(items, offset + 25))]
             unprocessed = self.ddb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems")
             if unprocessed:
                 raise SystemExit(f"benchmark: unprocessed items {unprocessed}")
+
+    def throughput(self, items: int) -> dict[str, float]:
+        out = self.workdir / "throughput.jsonl"
+        table = self.deploy("bench-throughput", {"RECORD_FILE": str(out)})
+        out.unlink(missing_ok=True)
+        start = time.time()
+        self._write(table, items)
         written = time.time()
         _wait(lambda: sum(line["count"] for line in _lines(out)) >= items, 300, f"{items} records delivered")
         delivered = max(line["started"] for line in _lines(out))
@@ -126,25 +140,24 @@ class Bench:
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--idle-puts", type=int, default=100)
-    args = parser.parse_args()
+def run(reader: str, items: int, idle_puts: int) -> None:
     port = _free_port()
+    env = {**os.environ, "EMULATOR_STREAM_READER": reader}
     process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--ttl-interval", "0"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
-        print(process.stdout.readline().strip())
+        print(f"== stream reader: {reader} ({process.stdout.readline().strip()})")
         with tempfile.TemporaryDirectory() as workdir:
             bench = Bench(f"http://127.0.0.1:{port}", Path(workdir))
-            latencies = bench.idle_latency(args.idle_puts)
+            latencies = bench.idle_latency(idle_puts)
             print(f"idle latency put_item -> handler start over {len(latencies)} puts: "
                   f"p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, "
                   f"max {max(latencies) * 1000:.1f} ms")
-            result = bench.throughput(args.items)
-            print(f"raw write rate (batch_write_item, 25/request, 1 client): {result['write_rate']:,.0f} items/s "
+            raw = bench.raw_write_rate(items)
+            result = bench.throughput(items)
+            print(f"raw write rate, table without a stream (batch_write_item, 25/request, 1 client): {raw:,.0f} items/s")
+            print(f"write rate with the stream mapped to a no-op function: {result['write_rate']:,.0f} items/s "
                   f"({result['items']:,} items in {result['write_seconds']:.1f} s)")
             print(f"delivered to a no-op function: {result['deliver_rate']:,.0f} records/s "
                   f"(last record {result['lag_after_writes']:.2f} s after the last write; "
@@ -152,6 +165,16 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--idle-puts", type=int, default=100)
+    parser.add_argument("--readers", default="memory,http", help="comma-separated: memory, http")
+    args = parser.parse_args()
+    for reader in args.readers.split(","):
+        run(reader.strip(), args.items, args.idle_puts)
 
 
 if __name__ == "__main__":

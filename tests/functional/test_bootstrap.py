@@ -159,3 +159,29 @@ def _view_type_change(settings: Settings, aws: Aws, topology: Topology) -> None:
     sources = {k: m["EventSourceArn"] for k, m in mappings_of(aws, topology).items()}
     assert sources["archive"] == sources["fanout"] == table["LatestStreamArn"]
     assert bootstrap.apply(keys_only, functions=topology.functions).is_noop
+
+
+def test_a_consumer_dropped_from_the_topology_is_deleted_with_its_mapping(settings: Settings, aws: Aws) -> None:
+    # GIVEN the table readers and consumer A deployed (every function tagged with the prefix)
+    with_a = (*TABLE_STREAM_READERS, CONSUMERS[0])
+    applied = bootstrap.apply(settings, functions=with_a)
+    analytics = Topology(settings, applied.target.account_id, with_a).function_name(CONSUMERS[0])
+    try:
+        arn = aws("lambda").get_function(FunctionName=analytics)["Configuration"]["FunctionArn"]
+        assert aws("lambda").list_tags(Resource=arn)["Tags"] == {"sandbox:prefix": settings.prefix}
+        # WHEN consumer A leaves the topology THEN plan deletes its mapping and function, nothing else
+        planned = bootstrap.plan(settings, functions=TABLE_STREAM_READERS)
+        assert [(c.kind, c.name, c.action) for c in planned.pending] == [
+            ("mapping", f"{analytics} <- {settings.prefix}-fanout", Action.DELETE),
+            ("function", analytics, Action.DELETE),
+        ]
+        assert bootstrap.apply(settings, functions=TABLE_STREAM_READERS).pending == planned.pending
+        with pytest.raises(ClientError, match="ResourceNotFound"):
+            aws("lambda").get_function(FunctionName=analytics)
+        stream = Topology(settings, applied.target.account_id).kinesis_stream_arn
+        left = aws("lambda").list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
+        assert not [m for m in left if m["FunctionArn"].endswith(f":{analytics}")]
+        assert bootstrap.plan(settings, functions=TABLE_STREAM_READERS).is_noop
+    finally:
+        bootstrap.destroy(settings, functions=TABLE_STREAM_READERS)  # also removes consumer A if still there
+    assert not [f for f in aws("lambda").list_functions()["Functions"] if f["FunctionName"].startswith(f"{settings.prefix}-")]

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from bootstrap import api
-from bootstrap.settings import Settings
 from sandbox import fixtures
 from sandbox.lake import stream_records
 from tests.fixtures import event_names

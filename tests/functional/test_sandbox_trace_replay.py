@@ -8,7 +8,6 @@ count as repeated attempts.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
