@@ -142,7 +142,7 @@ class Tracer:
             spans.append((now_s - self.fallback_hours * 3600, now_s))
         hours: set[datetime] = set()
         for start, end in spans:
-            hours.update(lake.hours_between(lake.from_epoch(start) - lake.HOUR, lake.from_epoch(min(end, now_s))))
+            hours.update(lake.hours_between(lake.from_epoch(start) - lake.HOUR, lake.from_epoch(max(start, min(end, now_s)))))
         return hours
 
     def _ttl_hours(self, item: dict[str, Any] | None, records: list[tuple[str, dict[str, Any]]]) -> set[datetime]:

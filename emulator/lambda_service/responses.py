@@ -41,6 +41,8 @@ URLS = Map(
         Rule(f"{M}/<mapping_uuid>", methods=["PUT"], endpoint="update_event_source_mapping"),
         Rule(f"{M}/<mapping_uuid>", methods=["DELETE"], endpoint="delete_event_source_mapping"),
         Rule("/2017-03-31/tags/<path:arn>", methods=["GET"], endpoint="list_tags"),
+        Rule("/2017-03-31/tags/<path:arn>", methods=["POST"], endpoint="tag_resource"),
+        Rule("/2017-03-31/tags/<path:arn>", methods=["DELETE"], endpoint="untag_resource"),
         Rule("/2016-08-19/account-settings/", methods=["GET"], endpoint="get_account_settings"),
     ],
     strict_slashes=False,
@@ -167,6 +169,19 @@ class LambdaApi:
 
     def list_tags(self, request: Request, arn: str) -> Response:
         return json_response({"Tags": dict(self.functions.resolve(arn).tags)})
+
+    def tag_resource(self, request: Request, arn: str) -> Response:
+        tags = self._body(request).get("Tags") or {}
+        if not isinstance(tags, dict):
+            raise InvalidRequestContent("Tags must be a map of strings")
+        self.functions.resolve(arn).tags.update({str(k): str(v) for k, v in tags.items()})
+        return Response(status=204)
+
+    def untag_resource(self, request: Request, arn: str) -> Response:
+        state = self.functions.resolve(arn)
+        for key in request.args.getlist("tagKeys"):
+            state.tags.pop(key, None)
+        return Response(status=204)
 
     def get_account_settings(self, request: Request) -> Response:
         count = len(self.functions.list_functions())

@@ -85,3 +85,13 @@ def test_event_invocations_are_accepted_and_run(aws, tmp_path) -> None:
     assert response["StatusCode"] == 202
     entries = wait_until(lambda: records_when(out, 1), timeout=10, what="the asynchronous invocation")
     assert entries[0]["record"] == {"n": 1}
+
+
+def test_function_tags_can_be_added_listed_and_removed(aws) -> None:
+    name = unique("tags")
+    arn = create_function(aws, name, "behaviours.echo", MODULES)["FunctionArn"]
+    lam = aws("lambda")
+    lam.tag_resource(Resource=arn, Tags={"team": "clicks", "env": "dev"})
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "clicks", "env": "dev"}
+    lam.untag_resource(Resource=arn, TagKeys=["env"])
+    assert lam.get_function(FunctionName=name)["Tags"] == {"team": "clicks"}
