@@ -8,6 +8,7 @@ win over the environment. Nothing is read at import time: call
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +22,8 @@ ENV_KINESIS_SHARDS = "SANDBOX_KINESIS_SHARDS"
 ENV_HTTP_SINK_URL = "SANDBOX_HTTP_SINK_URL"
 ENV_ALLOW_REAL_AWS = "SANDBOX_ALLOW_REAL_AWS"
 ENV_STATE_DIR = "SANDBOX_STATE_DIR"
+ENV_HTTP_TIMEOUT_SECONDS = "SANDBOX_HTTP_TIMEOUT_SECONDS"
+ENV_HTTP_MAX_ATTEMPTS = "SANDBOX_HTTP_MAX_ATTEMPTS"
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
@@ -29,16 +32,33 @@ DEFAULT_STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 DEFAULT_KINESIS_SHARDS = 2
 DEFAULT_HTTP_SINK_URL = "http://127.0.0.1:8088/deliveries"
 DEFAULT_STATE_DIR = ".sandbox"
+#: Consumer B's per-POST timeout and attempts (bootstrap sets them in its Lambda environment).
+DEFAULT_HTTP_TIMEOUT_SECONDS = 5
+DEFAULT_HTTP_MAX_ATTEMPTS = 4
 
 STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 LOCAL_ACCOUNT_ID = "000000000000"
 
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _FALSY = frozenset({"", "0", "false", "no", "off"})
 
 
 class SettingsError(ValueError):
     """A configuration value a user set is not usable; the message says which and why."""
+
+
+def _check_url(name: str, value: str) -> None:
+    """An http(s) URL with a host, or a clear error naming the setting."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}={value!r} is not a URL like {DEFAULT_ENDPOINT}")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} has a malformed port") from None
 
 
 def parse_bool(name: str, raw: str | None) -> bool:
@@ -75,7 +95,17 @@ class Settings:
     http_sink_url: str = DEFAULT_HTTP_SINK_URL
     allow_real_aws: bool = False
     state_dir: str = DEFAULT_STATE_DIR
+    http_timeout_seconds: int = DEFAULT_HTTP_TIMEOUT_SECONDS
+    http_max_attempts: int = DEFAULT_HTTP_MAX_ATTEMPTS
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Checked here, so explicit overrides (--endpoint-url, ...) are validated too.
+        if self.endpoint_url is not None:
+            _check_url(ENV_ENDPOINT, self.endpoint_url)
+        _check_url(ENV_HTTP_SINK_URL, self.http_sink_url)
+        if not _REGION.match(self.region):
+            raise SettingsError(f"{ENV_REGION}={self.region!r} is not an AWS region name like {DEFAULT_REGION}")
 
     @property
     def is_local(self) -> bool:
@@ -123,5 +153,11 @@ class Settings:
             or DEFAULT_HTTP_SINK_URL,
             allow_real_aws=parse_bool(ENV_ALLOW_REAL_AWS, env.get(ENV_ALLOW_REAL_AWS)),
             state_dir=env.get(ENV_STATE_DIR, DEFAULT_STATE_DIR).strip() or DEFAULT_STATE_DIR,
+            http_timeout_seconds=_parse_int(
+                ENV_HTTP_TIMEOUT_SECONDS, env.get(ENV_HTTP_TIMEOUT_SECONDS), DEFAULT_HTTP_TIMEOUT_SECONDS, 1, 60
+            ),
+            http_max_attempts=_parse_int(
+                ENV_HTTP_MAX_ATTEMPTS, env.get(ENV_HTTP_MAX_ATTEMPTS), DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10
+            ),
         )
         return settings.with_overrides(**overrides)

@@ -1,4 +1,4 @@
-"""``python -m emulator``: run the embedded endpoint in the foreground until Ctrl-C/SIGTERM."""
+"""python -m emulator: run the embedded local AWS endpoint in the foreground until Ctrl-C/SIGTERM."""
 
 from __future__ import annotations
 
@@ -42,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         if exc.errno == errno.EADDRINUSE:
             print(f"emulator: port {config.port} on {config.host} is already in use: stop what runs there "
                   f"(`make down`) or pick another port with --port/EMULATOR_PORT", file=sys.stderr)
-            return 1
-        raise
+        else:
+            print(f"emulator: cannot listen on {config.host}:{config.port}: {exc.strerror or exc} "
+                  "(use a local address such as 127.0.0.1 with --host/EMULATOR_HOST)", file=sys.stderr)
+        return 1
     try:
         print(f"Emulator ready at {emulator.endpoint_url}", flush=True)
         # A short timeout, not a bare wait(): a signal delivered to another thread only

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 
 from emulator.config import EmulatorConfig
 from emulator.destinations import DestinationSender
-from emulator.lambda_service.mappings import Mapping, MappingRegistry
+from emulator.lambda_service.mappings import MappingRegistry
 from emulator.lambda_service.models import FunctionRegistry
 from emulator.lambda_service.responses import LambdaApi
 from emulator.logs import LogHub
@@ -53,7 +53,8 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self._root: Path | None = None
-        self._started = False
+        self._serving = False
+        self._client_lock = threading.Lock()
 
     # --- lifecycle ------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -96,13 +97,17 @@ class Emulator:
         self.server = EndpointServer(app, cfg.host, cfg.port)
         self.retention = Retention(self.adapter, self.mappings.all, cfg.retention_seconds, cfg.min_retention_seconds)
         self.server.start()
+        self._serving = True
         self.logs.start()
         self.ttl.start()
         self.retention.start()
-        self._started = True
 
     def _streams_client(self) -> object:
         """A DynamoDB Streams client for this endpoint (only the HTTP stream reader uses it)."""
+        with self._client_lock:
+            return self._make_streams_client()
+
+    def _make_streams_client(self) -> object:
         if getattr(self, "_streams", None) is None:
             import boto3
             from botocore.config import Config
@@ -127,8 +132,9 @@ class Emulator:
             self.functions.close()
         if getattr(self, "mappings", None) is not None:
             self.mappings.join_all()
-        if getattr(self, "server", None) is not None and self._started:
+        if getattr(self, "_serving", False):
             self.server.stop()
+            self._serving = False
         if getattr(self, "logs", None) is not None:
             self.logs.stop()
         if getattr(self, "adapter", None) is not None:
@@ -136,7 +142,6 @@ class Emulator:
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
-        self._started = False
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -160,14 +165,6 @@ class Emulator:
     def temp_dir(self) -> str | None:
         return str(self._root) if self._root else None
 
-    def worker_pids(self) -> list[int]:
-        """Process ids of every live worker (for tests that check for orphans)."""
-        pids = []
-        for state in self.functions.list_functions():
-            if state.pool is not None:
-                pids.extend(state.pool.pids())
-        return pids
-
     def sweep_ttl_now(self) -> int:
         """Delete expired items now (tests and demos); returns how many were deleted."""
         return self.ttl.sweep()
@@ -175,10 +172,3 @@ class Emulator:
     def trim_streams_now(self, min_retention_seconds: float = 0.0) -> int:
         """Trim streams now; by default even records read a moment ago (tests)."""
         return self.retention.trim(min_retention_seconds)
-
-    def mapping_list(self) -> list[Mapping]:
-        return self.mappings.all()
-
-
-def default_log_dir() -> str:
-    return os.path.join(os.getcwd(), ".sandbox", "logs")

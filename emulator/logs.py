@@ -65,6 +65,15 @@ class LogHub:
         self._logs.append(log)
         return log
 
+    def close(self, log: FunctionLog) -> None:
+        """Flush and forget one function's log (its function was deleted)."""
+        lines = log.drain()
+        if lines:
+            self.adapter.put_logs(self.region, log.group, log.stream, lines)
+        log.close()
+        if log in self._logs:
+            self._logs.remove(log)
+
     def start(self) -> None:
         self._thread.start()
 

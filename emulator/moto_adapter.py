@@ -1,161 +1,34 @@
-"""The one place that looks inside moto: patches and direct reads of its in-memory state.
+"""The one place that reads moto's in-memory state (with moto_patches.py, the moto seam).
 
-A moto upgrade should touch this file only. Everything here runs under the
+A moto upgrade should touch these two files only. Everything here runs under the
 emulator's moto lock (moto is not thread-safe: its Kinesis loses records under
 concurrent writes), which callers hold through ``MotoAdapter.lock``.
-
-What is patched, and why (FACTS.md has the measurements):
-- DynamoDB stream shards: moto invokes Lambda synchronously inside ``put_item``
-  when a mapping exists and numbers records by list position, so trimming would
-  reuse sequence numbers. Our ``add`` keeps a monotonic counter, never calls
-  moto's Lambda, drops no-op MODIFYs and the keys-only INSERT of an update_item
-  upsert (AWS emits neither), and signals pollers that data arrived.
-- DynamoDB stream re-enabling: moto refuses to enable a stream once one was ever
-  enabled and keeps writing to a disabled one; AWS allows a new stream after
-  disabling (new ARN) and a disabled stream takes no records.
-- Kinesis shards: moto finds the last sequence number by copying every key
-  (O(n) per put); ours keeps a counter so sequence numbers stay monotonic after
-  trimming and insertion is O(1).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
-from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
-from moto.dynamodbstreams import models as streams_models
-from moto.kinesis.models import KinesisBackend, Shard, kinesis_backends
+from moto.dynamodb.models.table import StreamShard, Table
+from moto.kinesis.models import KinesisBackend, kinesis_backends
 from moto.logs.models import logs_backends
 
+from emulator.moto_patches import (
+    add_listener,
+    install_patches,
+    kinesis_last_seq,
+    kinesis_min_seq,
+    next_seq,
+    remove_listener,
+    retired_shards,
+    shard_for_label,
+)
+
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
-_listeners: list[Callable[[], None]] = []
-_local = threading.local()
-_patched = False
-
-
-def _notify() -> None:
-    for listener in list(_listeners):
-        listener()
-
-
-# --- DynamoDB stream shard patches -------------------------------------------------
-def _next_seq(shard: StreamShard) -> int:
-    if not hasattr(shard, "_emu_next_seq"):
-        shard._emu_next_seq = shard.starting_sequence_number + len(shard.items)  # type: ignore[attr-defined]
-        shard._emu_trimmed = 0  # type: ignore[attr-defined]
-    return shard._emu_next_seq  # type: ignore[attr-defined]
-
-
-def _shard_add(self: StreamShard, old: Any, new: Any) -> None:
-    if getattr(_local, "skip_upsert_insert", False) and old is None:
-        _local.skip_upsert_insert = False  # the keys-only put inside update_item
-        return
-    if old is not None and new is not None and old.to_json() == new.to_json():
-        return  # AWS writes no stream record when nothing changed
-    view_type = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
-    event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-    seq = _next_seq(self)
-    record = StreamRecord(self.table, view_type, event_name, old, new, seq)
-    record.emu_created = time.time()  # type: ignore[attr-defined]
-    self.items.append(record)
-    self._emu_next_seq = seq + 1  # type: ignore[attr-defined]
-    _notify()
-
-
-def _shard_get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
-    _next_seq(self)
-    index = max(0, start - self.starting_sequence_number - self._emu_trimmed)  # type: ignore[attr-defined]
-    return [record.to_json() for record in self.items[index : index + quantity]]
-
-
-_original_iterator_init = streams_models.ShardIterator.__init__
-
-
-def _iterator_init(self: Any, backend: Any, shard: StreamShard, kind: str, seq: int | None = None) -> None:
-    _original_iterator_init(self, backend, shard, kind, seq)
-    if kind == "LATEST":
-        self.sequence_number = _next_seq(shard)
-
-
-def _update_table_streams(self: DynamoDBBackend, table: Table, specification: dict[str, Any]) -> None:
-    """AWS refuses to enable a stream only while one is enabled; moto refuses forever after."""
-    from moto.dynamodb.exceptions import StreamAlreadyEnabledException
-
-    enabling = specification.get("StreamEnabled") or specification.get("StreamViewType")
-    if enabling and (table.stream_specification or {}).get("StreamEnabled"):
-        raise StreamAlreadyEnabledException
-    table.set_stream_specification(specification)
-    if not (table.stream_specification or {}).get("StreamEnabled"):
-        table.stream_shard = None  # a disabled stream takes no more records
-
-
-_original_update_item = DynamoDBBackend.update_item
-_original_table_put = Table.put_item
-
-
-def _update_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-    _local.in_update_item = True
-    try:
-        return _original_update_item(self, *args, **kwargs)
-    finally:
-        _local.in_update_item = False
-        _local.skip_upsert_insert = False
-
-
-def _table_put(self: Table, *args: Any, **kwargs: Any) -> Any:
-    if getattr(_local, "in_update_item", False):
-        _local.skip_upsert_insert = True  # update_item's own put of the bare key
-        _local.in_update_item = False
-    return _original_table_put(self, *args, **kwargs)
-
-
-# --- Kinesis shard patches ---------------------------------------------------------
-def _kinesis_last_seq(shard: Shard) -> int:
-    if not hasattr(shard, "_emu_last_seq"):
-        shard._emu_last_seq = next(reversed(shard.records)) if shard.records else 0  # type: ignore[attr-defined]
-    return shard._emu_last_seq  # type: ignore[attr-defined]
-
-
-def _kinesis_put(self: Shard, partition_key: str, data: str, explicit_hash_key: str) -> str:
-    from moto.kinesis.models import Record
-
-    seq = _kinesis_last_seq(self) + 1
-    self.records[seq] = Record(partition_key, data, seq, explicit_hash_key)
-    self._emu_last_seq = seq  # type: ignore[attr-defined]
-    _notify()
-    return str(seq)
-
-
-def _kinesis_min_seq(self: Shard) -> int:
-    return next(iter(self.records)) if self.records else 0
-
-
-def _kinesis_max_seq(self: Shard) -> int:
-    return _kinesis_last_seq(self)
-
-
-def install_patches() -> None:
-    """Patch moto once per process (idempotent)."""
-    global _patched
-    if _patched:
-        return
-    StreamShard.add = _shard_add  # type: ignore[method-assign]
-    StreamShard.get = _shard_get  # type: ignore[method-assign]
-    streams_models.ShardIterator.__init__ = _iterator_init  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_table_streams = _update_table_streams  # type: ignore[method-assign]
-    Table.put_item = _table_put  # type: ignore[method-assign]
-    Shard.put_record = _kinesis_put  # type: ignore[method-assign]
-    Shard.get_min_sequence_number = _kinesis_min_seq  # type: ignore[method-assign]
-    Shard.get_max_sequence_number = _kinesis_max_seq  # type: ignore[method-assign]
-    _patched = True
 
 
 # --- Read models handed to the rest of the emulator --------------------------------
@@ -199,36 +72,46 @@ class MotoAdapter:
         self.lock = threading.RLock()
         install_patches()
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self.lock:
-            yield
-
     @staticmethod
     def add_listener(listener: Callable[[], None]) -> None:
-        _listeners.append(listener)
+        add_listener(listener)
 
     @staticmethod
     def remove_listener(listener: Callable[[], None]) -> None:
-        if listener in _listeners:
-            _listeners.remove(listener)
+        remove_listener(listener)
 
     # -- DynamoDB streams --
     def _dynamodb(self, account: str, region: str) -> DynamoDBBackend:
         return dynamodb_backends[account][region]
 
-    def table_for_stream(self, stream_arn: str) -> Table | None:
-        """The table whose *current* stream is ``stream_arn`` (a recreated table has a new one)."""
+    def _table_and_label(self, stream_arn: str) -> tuple[Table, str] | None:
         parts = parse_arn(stream_arn)
         if parts is None or parts.service != "dynamodb" or "/stream/" not in parts.resource or not parts.region or parts.account != self.account_id:
             return None
         table_part, label = parts.resource.split("/stream/", 1)
-        name = table_part.removeprefix("table/")
         with self.lock:
-            table = self._dynamodb(parts.account, parts.region).tables.get(name)
-            if table is None or table.stream_shard is None or table.latest_stream_label != label:
+            table = self._dynamodb(parts.account, parts.region).tables.get(table_part.removeprefix("table/"))
+        return (table, label) if table is not None else None
+
+    def table_for_stream(self, stream_arn: str) -> Table | None:
+        """The table whose *current*, enabled stream is ``stream_arn`` (a recreated table has a new one)."""
+        found = self._table_and_label(stream_arn)
+        if found is None:
+            return None
+        table, label = found
+        with self.lock:
+            if table.stream_shard is None or table.latest_stream_label != label:
                 return None
             return table
+
+    def _shard(self, stream_arn: str) -> StreamShard | None:
+        """The shard of ``stream_arn``: the table's current stream or a disabled (retired) one."""
+        found = self._table_and_label(stream_arn)
+        if found is None:
+            return None
+        table, label = found
+        with self.lock:
+            return shard_for_label(table, label)[0]
 
     def table_exists(self, account: str, region: str, name: str) -> bool:
         if account != self.account_id or not region:
@@ -237,27 +120,25 @@ class MotoAdapter:
             return name in self._dynamodb(account, region).tables
 
     def stream_shard_id(self, stream_arn: str) -> str | None:
-        table = self.table_for_stream(stream_arn)
-        return table.stream_shard.id if table and table.stream_shard else None
+        shard = self._shard(stream_arn)
+        return shard.id if shard is not None else None
 
     def stream_bounds(self, stream_arn: str) -> tuple[int, int] | None:
         """(first retained sequence number, next sequence number) of the stream's shard."""
-        table = self.table_for_stream(stream_arn)
-        if table is None or table.stream_shard is None:
+        shard = self._shard(stream_arn)
+        if shard is None:
             return None
         with self.lock:
-            shard = table.stream_shard
-            nxt = _next_seq(shard)
+            nxt = next_seq(shard)
             return nxt - len(shard.items), nxt
 
     def read_stream(self, stream_arn: str, from_seq: int, limit: int) -> list[StoredStreamRecord] | None:
         """Records with sequence number >= ``from_seq``; None when the stream is gone."""
-        table = self.table_for_stream(stream_arn)
-        if table is None or table.stream_shard is None:
+        shard = self._shard(stream_arn)
+        if shard is None:
             return None
         with self.lock:
-            shard = table.stream_shard
-            first = _next_seq(shard) - len(shard.items)
+            first = next_seq(shard) - len(shard.items)
             index = max(0, from_seq - first)
             chosen = shard.items[index : index + limit]
             return [
@@ -272,13 +153,12 @@ class MotoAdapter:
 
     def trim_stream(self, stream_arn: str, before_seq: int, read_before: float, older_than: float) -> int:
         """Drop records below ``before_seq`` created before ``read_before``, and any created before ``older_than``."""
-        table = self.table_for_stream(stream_arn)
-        if table is None or table.stream_shard is None:
+        shard = self._shard(stream_arn)
+        if shard is None:
             return 0
         with self.lock:
-            shard = table.stream_shard
             items = shard.items
-            first = _next_seq(shard) - len(items)
+            first = next_seq(shard) - len(items)
             read = max(0, min(before_seq - first, len(items)))
             count = 0
             while count < read and getattr(items[count], "emu_created", 0) < read_before:
@@ -286,46 +166,69 @@ class MotoAdapter:
             while count < len(items) and getattr(items[count], "emu_created", 0) < older_than:
                 count += 1
             if count:
-                del shard.items[:count]
+                del items[:count]
                 shard._emu_trimmed += count  # type: ignore[attr-defined]
             return count
 
     def stream_arns(self) -> list[str]:
-        """Every current table stream ARN in every region of our account."""
+        """Every readable table stream ARN (current and retired) in every region of our account."""
         arns = []
         with self.lock:
-            for region, backend in dynamodb_backends[self.account_id].items():
+            for backend in dynamodb_backends[self.account_id].values():
                 for table in backend.tables.values():
                     if table.stream_shard is not None and table.latest_stream_label:
                         arns.append(f"{table.table_arn}/stream/{table.latest_stream_label}")
+                    retired = retired_shards(table)
+                    for label, shard in list(retired.items()):
+                        if shard.items:
+                            arns.append(f"{table.table_arn}/stream/{label}")
+                        else:
+                            del retired[label]  # empty and closed: nothing left to read
         return arns
 
-    def sweep_expired(self, now: float) -> int:
-        """Delete items whose TTL attribute (a Number) is in the past; tag their REMOVEs."""
+    def sweep_expired(self, now: float, chunk: int = 500) -> int:
+        """Delete items whose TTL attribute (a Number) is in the past; tag their REMOVEs.
+
+        Works in chunks and takes the moto lock per chunk, so a large table never
+        stalls every other request for the length of a whole scan.
+        """
         deleted = 0
         with self.lock:
-            for backend in list(dynamodb_backends[self.account_id].values()):
-                for table in list(backend.tables.values()):
-                    ttl = table.ttl
-                    attribute = ttl.get("AttributeName")
-                    if ttl.get("TimeToLiveStatus") != "ENABLED" or not attribute:
-                        continue
-                    for item in list(table.all_items()):
-                        value = item.attrs.get(attribute)
-                        if value is None or value.type != "N":
-                            continue  # AWS ignores non-number TTL values
-                        try:
-                            expires = float(value.value)
-                        except ValueError:
-                            continue
-                        if expires >= now:
-                            continue
-                        before = len(table.stream_shard.items) if table.stream_shard else 0
-                        table.delete_item(item.hash_key, item.range_key)
-                        deleted += 1
-                        shard = table.stream_shard
-                        if shard is not None and len(shard.items) > before:
-                            shard.items[-1].record["userIdentity"] = dict(TTL_IDENTITY)
+            tables = [
+                table
+                for backend in list(dynamodb_backends[self.account_id].values())
+                for table in list(backend.tables.values())
+                if table.ttl.get("TimeToLiveStatus") == "ENABLED" and table.ttl.get("AttributeName")
+            ]
+        for table in tables:
+            with self.lock:
+                items = list(table.all_items())  # references only: cheap under the lock
+            for start in range(0, len(items), chunk):
+                with self.lock:
+                    deleted += self._delete_expired(table, items[start : start + chunk], now)
+        return deleted
+
+    @staticmethod
+    def _delete_expired(table: Table, items: list[Any], now: float) -> int:
+        attribute = table.ttl.get("AttributeName")
+        deleted = 0
+        for item in items:
+            value = item.attrs.get(attribute)
+            if value is None or value.type != "N":
+                continue  # AWS ignores non-number TTL values
+            try:
+                expired = float(value.value) < now
+            except ValueError:
+                continue
+            current = table.get_item(item.hash_key, item.range_key)
+            if not expired or current is not item:
+                continue  # not due, or changed/deleted since the snapshot: look again next sweep
+            before = len(table.stream_shard.items) if table.stream_shard else 0
+            table.delete_item(item.hash_key, item.range_key)
+            deleted += 1
+            shard = table.stream_shard
+            if shard is not None and len(shard.items) > before:
+                shard.items[-1].record["userIdentity"] = dict(TTL_IDENTITY)
         return deleted
 
     # -- Kinesis --
@@ -343,7 +246,17 @@ class MotoAdapter:
         if stream is None:
             return None
         with self.lock:
-            return sorted(sid for sid, shard in stream.shards.items() if shard.is_open)
+            # closed shards too: after a reshard their remaining records are read first
+            return sorted(stream.shards)
+
+    def kinesis_parents(self, stream_arn: str, shard_id: str) -> list[str]:
+        """The shards a reshard made ``shard_id`` from (they are read to the end first)."""
+        stream = self._kinesis_stream(stream_arn)
+        if stream is None or shard_id not in stream.shards:
+            return []
+        with self.lock:
+            shard = stream.shards[shard_id]
+            return [p for p in (shard.parent, shard.adjacent_parent) if p and p in stream.shards]
 
     def kinesis_bounds(self, stream_arn: str, shard_id: str) -> tuple[int, int] | None:
         stream = self._kinesis_stream(stream_arn)
@@ -351,7 +264,7 @@ class MotoAdapter:
             return None
         with self.lock:
             shard = stream.shards[shard_id]
-            return _kinesis_min_seq(shard) or _kinesis_last_seq(shard) + 1, _kinesis_last_seq(shard) + 1
+            return kinesis_min_seq(shard) or kinesis_last_seq(shard) + 1, kinesis_last_seq(shard) + 1
 
     def kinesis_seq_at(self, stream_arn: str, shard_id: str, timestamp: float) -> int | None:
         """First sequence number that arrived at or after ``timestamp``."""
@@ -363,7 +276,7 @@ class MotoAdapter:
             for seq, record in shard.records.items():
                 if record.created_at >= timestamp:
                     return seq
-            return _kinesis_last_seq(shard) + 1
+            return kinesis_last_seq(shard) + 1
 
     def read_kinesis(self, stream_arn: str, shard_id: str, from_seq: int, limit: int) -> list[StoredKinesisRecord] | None:
         stream = self._kinesis_stream(stream_arn)
@@ -371,8 +284,8 @@ class MotoAdapter:
             return None
         with self.lock:
             shard = stream.shards[shard_id]
-            last = _kinesis_last_seq(shard)
-            first = _kinesis_min_seq(shard)
+            last = kinesis_last_seq(shard)
+            first = kinesis_min_seq(shard)
             seq = max(from_seq, first) if first else from_seq
             out: list[StoredKinesisRecord] = []
             while seq <= last and len(out) < limit:
@@ -391,7 +304,7 @@ class MotoAdapter:
             for backend in kinesis_backends[self.account_id].values():
                 for stream in backend.streams.values():
                     for shard in stream.shards.values():
-                        _kinesis_last_seq(shard)
+                        kinesis_last_seq(shard)
                         while shard.records:
                             first_seq = next(iter(shard.records))
                             if shard.records[first_seq].created_at >= older_than:

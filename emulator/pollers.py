@@ -77,6 +77,7 @@ class ShardPoller:
         self.source = source
         self.deps = deps
         self.stop = stop
+        self._drained_parents = False
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"poller-{mapping.uuid[:8]}-{source.shard_id[-8:]}")
 
     def start(self) -> None:
@@ -117,6 +118,9 @@ class ShardPoller:
             if not self.mapping.enabled:
                 seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
                 continue
+            if not self._parents_drained():
+                seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
+                continue
             position = self._position()
             batch = self._collect(position) if position is not None else None
             if not batch:
@@ -125,6 +129,22 @@ class ShardPoller:
                 seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
                 continue
             self._process(batch)
+
+    def _parents_drained(self) -> bool:
+        """After a Kinesis reshard, a child shard waits until this mapping read its parents to
+        the end, so records of one partition key stay in order across the reshard."""
+        if self._drained_parents:
+            return True
+        for parent in self.source.parents():
+            bounds = self.deps.adapter.kinesis_bounds(self.mapping.event_source_arn, parent)
+            if bounds is None:
+                continue  # the parent expired: nothing left to read before this shard
+            with self.mapping.lock:
+                done = self.mapping.checkpoints.get(parent)
+            if done is None or done < bounds[1]:
+                return False
+        self._drained_parents = True
+        return True
 
     def _collect(self, position: int) -> list[SourceRecord] | None:
         """Read up to BatchSize records, waiting up to the batching window for more."""

@@ -84,7 +84,9 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise OSError(errno.EADDRINUSE, f"port {port} on {host} is already in use") from exc
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(errno.EADDRINUSE, f"port {port} on {host} is already in use") from exc
+            raise
 
 
 class EndpointServer:

@@ -10,7 +10,6 @@ poller never knows which one it has.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,6 +40,9 @@ class ShardSource(Protocol):
     def batch_info_key(self) -> str:
         """The key of the batch description in an OnFailure record."""
 
+    def parents(self) -> list[str]:
+        """Shards that must be read to their end before this one (Kinesis resharding)."""
+
 
 def _sized(sequence: int, event: dict[str, Any], arrival: float) -> SourceRecord:
     return SourceRecord(sequence, event, len(json.dumps(event, default=str)), arrival)
@@ -70,6 +72,9 @@ class DynamoStreamSource:
     def batch_info_key(self) -> str:
         return "DDBStreamBatchInfo"
 
+    def parents(self) -> list[str]:
+        return []
+
 
 class HttpDynamoStreamSource(DynamoStreamSource):
     """The same shard read through the public GetShardIterator/GetRecords API.
@@ -83,7 +88,6 @@ class HttpDynamoStreamSource(DynamoStreamSource):
     def __init__(self, adapter: MotoAdapter, stream_arn: str, shard_id: str, client: Callable[[], object]) -> None:
         super().__init__(adapter, stream_arn, shard_id)
         self._client = client
-        self._lock = threading.Lock()
 
     def read(self, from_seq: int, limit: int) -> list[SourceRecord] | None:
         streams = self._client()
@@ -138,3 +142,6 @@ class KinesisShardSource:
 
     def batch_info_key(self) -> str:
         return "KinesisBatchInfo"
+
+    def parents(self) -> list[str]:
+        return self.adapter.kinesis_parents(self.stream_arn, self.shard_id)

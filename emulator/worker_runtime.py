@@ -19,6 +19,36 @@ import traceback
 from typing import Any
 
 
+LOG_TAIL_BYTES = 4096  # what Invoke returns with LogType=Tail
+
+
+class _Tee:
+    """Writes through to the real stream and keeps the current invocation's output tail."""
+
+    tail: list[str] = []
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        _Tee.tail.append(text)
+        if len(_Tee.tail) > 256:
+            _Tee.tail[:] = ["".join(_Tee.tail)[-LOG_TAIL_BYTES:]]
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    @classmethod
+    def take(cls) -> str:
+        text = "".join(cls.tail)[-LOG_TAIL_BYTES:]
+        cls.tail.clear()
+        return text
+
+
 class LambdaContext:
     """The context object handlers receive (the attributes AWS documents)."""
 
@@ -84,6 +114,7 @@ def main() -> None:
     os.chdir(code_dir)
     requests = os.fdopen(int(req_fd), "r", encoding="utf-8")
     responses = os.fdopen(int(resp_fd), "w", encoding="utf-8")
+    sys.stdout, sys.stderr = _Tee(sys.stdout), _Tee(sys.stderr)  # before the handler's loggers bind them
     handler, init_error = _load_handler(os.environ.get("_HANDLER", ""))
     _send(responses, {"status": "ready"} if init_error is None else {"status": "init_error", "error": init_error})
     for line in requests:
@@ -91,7 +122,10 @@ def main() -> None:
         if init_error is not None:
             _send(responses, {"status": "error", "error": init_error})
             continue
-        _send(responses, _invoke(handler, request))
+        _Tee.take()
+        response = _invoke(handler, request)
+        response["log_tail"] = _Tee.take()
+        _send(responses, response)
 
 
 def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class Outcome:
     payload: bytes
     function_error: str | None = None  # "Unhandled" as AWS sets X-Amz-Function-Error
     duration_ms: float = 0.0
+    log_tail: str = ""  # the handler's output during this invocation (last 4 KB)
 
     @property
     def ok(self) -> bool:
@@ -147,9 +148,10 @@ class Worker:
             return Outcome(error_payload("Sandbox.Timedout", text), "Unhandled", self._ms(started)), False
         if message is None:
             return self._exited(request_id, started), False
+        tail = str(message.get("log_tail", ""))
         if message.get("status") == "ok":
-            return Outcome(str(message.get("payload", "null")).encode(), None, self._ms(started)), True
-        return Outcome(json.dumps(message.get("error", {})).encode(), "Unhandled", self._ms(started)), True
+            return Outcome(str(message.get("payload", "null")).encode(), None, self._ms(started), tail), True
+        return Outcome(json.dumps(message.get("error", {})).encode(), "Unhandled", self._ms(started), tail), True
 
     def _exited(self, request_id: str, started: float) -> Outcome:
         try:

@@ -154,12 +154,9 @@ class FunctionRegistry:
             raise ResourceNotFound(f"Function not found: {wanted}")
         return state
 
-    def exists(self, identifier: str) -> bool:
-        try:
-            self.resolve(identifier)
-        except (ResourceNotFound, InvalidParameterValue, Exception):
-            return False
-        return True
+    def _known(self, name: str) -> bool:
+        with self._lock:
+            return name in self._functions
 
     # --- validation -----------------------------------------------------------
     @staticmethod
@@ -196,12 +193,12 @@ class FunctionRegistry:
         data = base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise InvalidZipFile("Could not unzip uploaded file. Please check your file, then try to upload again.")
-        target = self.root / name / uuid.uuid4().hex
+        target = self.root / name / uuid.uuid4().hex  # unique per upload: no lock needed to unpack
         target.mkdir(parents=True)
+        root = target.resolve()
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for member in archive.namelist():
-                resolved = (target / member).resolve()
-                if not str(resolved).startswith(str(target.resolve())):
+                if not (root / member).resolve().is_relative_to(root):
                     shutil.rmtree(target, ignore_errors=True)
                     raise InvalidZipFile(f"Zip entry escapes the package: {member}")
             archive.extractall(target)
@@ -224,10 +221,13 @@ class FunctionRegistry:
         self._check_settings(params)
         if not self.role_exists(params["Role"]):
             raise InvalidParameterValue("The role defined for the function cannot be assumed by Lambda.")
+        if self._known(name):
+            raise ResourceConflict(f"Function already exist: {name}")
+        data, code_dir = self._unpack(name, params["Code"])
         with self._lock:
-            if name in self._functions:
+            if name in self._functions:  # created meanwhile by a concurrent request
+                shutil.rmtree(code_dir, ignore_errors=True)
                 raise ResourceConflict(f"Function already exist: {name}")
-            data, code_dir = self._unpack(name, params["Code"])
             state = FunctionState(
                 name=name,
                 arn=self.arn(name),
@@ -340,6 +340,7 @@ class FunctionRegistry:
             self._functions.pop(state.name, None)
         assert state.pool is not None
         state.pool.close()
+        self.logs.close(state.log)
         shutil.rmtree(self.root / state.name, ignore_errors=True)
 
     # --- invoke ---------------------------------------------------------------
@@ -365,14 +366,16 @@ class FunctionRegistry:
     def run(self, state: FunctionState, event: Any) -> Outcome:
         """One synchronous invocation with Lambda's START/END/REPORT log lines."""
         request_id = str(uuid.uuid4())
-        state.log.write(f"START RequestId: {request_id} Version: $LATEST")
+        state.log.write(f"START RequestId: {request_id} Version: $LATEST")  # the worker's lines follow
         assert state.pool is not None
         outcome = state.pool.run(event, request_id, state.arn)
-        state.log.write(f"END RequestId: {request_id}")
-        state.log.write(
-            f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
-            f"Billed Duration: {max(1, int(outcome.duration_ms + 0.999))} ms\tMemory Size: {state.memory_size} MB"
-        )
+        start = f"START RequestId: {request_id} Version: $LATEST"
+        end = f"END RequestId: {request_id}"
+        report = (f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
+                  f"Billed Duration: {max(1, int(outcome.duration_ms + 0.999))} ms\tMemory Size: {state.memory_size} MB")
+        state.log.write(end)
+        state.log.write(report)
+        outcome.log_tail = f"{start}\n{outcome.log_tail}{end}\n{report}\n"[-4096:]
         return outcome
 
     def _invoke_async(self, name: str, event: Any) -> None:

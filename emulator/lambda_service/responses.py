@@ -160,7 +160,7 @@ class LambdaApi:
         if outcome.function_error:
             headers["X-Amz-Function-Error"] = outcome.function_error
         if request.headers.get("X-Amz-Log-Type") == "Tail":
-            headers["X-Amz-Log-Result"] = base64.b64encode(b"").decode()
+            headers["X-Amz-Log-Result"] = base64.b64encode(outcome.log_tail.encode()[-4096:]).decode()
         return Response(outcome.payload, status=200, headers=headers, content_type="application/json")
 
     def invoke_async(self, request: Request, name: str) -> Response:

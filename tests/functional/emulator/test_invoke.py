@@ -95,3 +95,13 @@ def test_function_tags_can_be_added_listed_and_removed(aws) -> None:
     assert lam.list_tags(Resource=arn)["Tags"] == {"team": "clicks", "env": "dev"}
     lam.untag_resource(Resource=arn, TagKeys=["env"])
     assert lam.get_function(FunctionName=name)["Tags"] == {"team": "clicks"}
+
+
+def test_log_type_tail_returns_the_invocation_log(aws, functions) -> None:
+    import base64
+
+    response = aws("lambda").invoke(FunctionName=functions["fail"], Payload=b"{}", LogType="Tail")
+    tail = base64.b64decode(response["LogResult"]).decode()
+    lines = tail.splitlines()
+    assert lines[0].startswith("START RequestId: ") and lines[-1].startswith("REPORT RequestId: ")
+    assert "PaymentDeclined: card 4242 declined" in tail  # the traceback the runtime printed

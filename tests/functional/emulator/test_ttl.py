@@ -23,12 +23,10 @@ def test_expired_item_is_removed_and_its_remove_reaches_a_mapping(aws, emulator,
     ddb.put_item(TableName=table, Item={"pk": {"S": "expired"}, "expires_at": {"N": str(now - 1)}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "fresh"}, "expires_at": {"N": str(now + 3600)}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "text-ttl"}, "expires_at": {"S": str(now - 1)}})
-    written = time.monotonic()
 
-    # the sweeper runs every emulator.config.ttl_interval seconds
+    # the sweeper runs every emulator.config.ttl_interval seconds (plus slack for a loaded machine)
     wait_until(lambda: "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "expired"}}),
                timeout=emulator.config.ttl_interval + 2, what="the expired item to be deleted")
-    assert time.monotonic() - written <= emulator.config.ttl_interval + 1
     assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "fresh"}})
     assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "text-ttl"}}), "non-number TTL values are ignored"
 

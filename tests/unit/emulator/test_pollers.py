@@ -49,6 +49,9 @@ class FakeShard:
         self.bounds_gate.wait(self.gate_timeout)
         return 1, len(self.records) + 1
 
+    def kinesis_parents(self, arn: str, shard_id: str) -> list[str]:
+        return []
+
     def read_kinesis(self, arn: str, shard_id: str, from_seq: int, limit: int) -> list[StoredKinesisRecord]:
         return [r for r in self.records if r.sequence_number >= from_seq][:limit]
 
@@ -68,6 +71,9 @@ class FakeSource:
 
     def read(self, from_seq: int, limit: int) -> list[SourceRecord]:
         return [r for r in self.records if r.sequence >= from_seq][:limit]
+
+    def parents(self) -> list[str]:
+        return []
 
     def batch_info_key(self) -> str:
         return "KinesisBatchInfo"

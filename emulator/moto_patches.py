@@ -1,0 +1,218 @@
+"""Patches to moto's in-memory models (part of the moto seam with moto_adapter.py).
+
+What is patched, and why (FACTS.md has the measurements):
+- DynamoDB stream shards: moto invokes Lambda synchronously inside ``put_item``
+  when a mapping exists and numbers records by list position, so trimming would
+  reuse sequence numbers. Our ``add`` keeps a monotonic counter, never calls
+  moto's Lambda, drops no-op MODIFYs and the keys-only INSERT of an update_item
+  upsert (AWS emits neither), and signals pollers that data arrived.
+- DynamoDB stream re-enabling: moto refuses to enable a stream once one was ever
+  enabled and keeps writing to a disabled one; AWS allows a new stream after
+  disabling (new ARN), a disabled stream takes no records, and its records stay
+  readable (until retention drops them): we keep it as a retired shard.
+- Kinesis shards: moto finds the last sequence number by copying every key
+  (O(n) per put); ours keeps a counter so sequence numbers stay monotonic after
+  trimming and insertion is O(1).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+from moto.dynamodbstreams import models as streams_models
+from moto.kinesis.models import Shard
+
+_listeners: list[Callable[[], None]] = []
+_local = threading.local()
+_patched = False
+
+
+def add_listener(listener: Callable[[], None]) -> None:
+    """Call ``listener`` after every stored stream or Kinesis record."""
+    _listeners.append(listener)
+
+
+def remove_listener(listener: Callable[[], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _notify() -> None:
+    for listener in list(_listeners):
+        listener()
+
+
+# --- DynamoDB stream shard patches -------------------------------------------------
+def next_seq(shard: StreamShard) -> int:
+    if not hasattr(shard, "_emu_next_seq"):
+        shard._emu_next_seq = shard.starting_sequence_number + len(shard.items)  # type: ignore[attr-defined]
+        shard._emu_trimmed = 0  # type: ignore[attr-defined]
+    return shard._emu_next_seq  # type: ignore[attr-defined]
+
+
+def _shard_add(self: StreamShard, old: Any, new: Any) -> None:
+    if getattr(_local, "skip_upsert_insert", False) and old is None:
+        _local.skip_upsert_insert = False  # the keys-only put inside update_item
+        return
+    if old is not None and new is not None and old.to_json() == new.to_json():
+        return  # AWS writes no stream record when nothing changed
+    view_type = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
+    event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+    seq = next_seq(self)
+    record = StreamRecord(self.table, view_type, event_name, old, new, seq)
+    record.emu_created = time.time()  # type: ignore[attr-defined]
+    self.items.append(record)
+    self._emu_next_seq = seq + 1  # type: ignore[attr-defined]
+    _notify()
+
+
+def _shard_get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
+    next_seq(self)
+    index = max(0, start - self.starting_sequence_number - self._emu_trimmed)  # type: ignore[attr-defined]
+    return [record.to_json() for record in self.items[index : index + quantity]]
+
+
+_original_iterator_init = streams_models.ShardIterator.__init__
+
+
+def _iterator_init(self: Any, backend: Any, shard: StreamShard, kind: str, seq: int | None = None) -> None:
+    _original_iterator_init(self, backend, shard, kind, seq)
+    if kind == "LATEST":
+        self.sequence_number = next_seq(shard)
+
+
+def _update_table_streams(self: DynamoDBBackend, table: Table, specification: dict[str, Any]) -> None:
+    """AWS refuses to enable a stream only while one is enabled; moto refuses forever after."""
+    from moto.dynamodb.exceptions import StreamAlreadyEnabledException
+
+    enabling = specification.get("StreamEnabled") or specification.get("StreamViewType")
+    if enabling and (table.stream_specification or {}).get("StreamEnabled"):
+        raise StreamAlreadyEnabledException
+    previous, label = table.stream_shard, table.latest_stream_label
+    if previous is not None:
+        previous._emu_view_type = (table.stream_specification or {}).get("StreamViewType")  # type: ignore[attr-defined]
+    table.set_stream_specification(specification)
+    if not (table.stream_specification or {}).get("StreamEnabled"):
+        table.stream_shard = None  # a disabled stream takes no more records
+    if previous is not None and label and table.stream_shard is not previous:
+        retired_shards(table)[label] = previous  # still readable by its ARN, as on AWS
+
+
+def shard_for_label(table: Table, label: str) -> tuple[StreamShard | None, bool]:
+    """The shard of the table's stream ``label`` and whether it is the enabled one."""
+    if table.stream_shard is not None and table.latest_stream_label == label:
+        return table.stream_shard, True
+    return retired_shards(table).get(label), False
+
+
+def _stream_label(arn: str) -> str:
+    return arn.split("/stream/", 1)[1] if "/stream/" in arn else ""
+
+
+def _describe_stream(self: Any, arn: str) -> dict[str, Any]:
+    """moto describes the table's current stream whatever the ARN; AWS describes that stream."""
+    from moto.dynamodb.exceptions import ResourceNotFoundException
+
+    table = self._get_table_from_arn(arn)
+    shard, enabled = shard_for_label(table, _stream_label(arn))
+    if shard is None:
+        raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
+    view_type = (table.stream_specification or {}).get("StreamViewType") if enabled else getattr(shard, "_emu_view_type", None)
+    return {
+        "StreamArn": arn,
+        "StreamLabel": _stream_label(arn),
+        "StreamStatus": "ENABLED" if enabled else "DISABLED",
+        "StreamViewType": view_type,
+        "CreationRequestDateTime": shard.created_on,
+        "TableName": table.name,
+        "KeySchema": table.schema,
+        "Shards": [shard.to_json()],
+    }
+
+
+def _get_shard_iterator(self: Any, arn: str, shard_id: str, kind: str, sequence_number: str | None = None) -> Any:
+    from moto.dynamodb.exceptions import ResourceNotFoundException
+
+    table = self._get_table_from_arn(arn)
+    shard, _ = shard_for_label(table, _stream_label(arn))
+    if shard is None or shard.id != shard_id:
+        raise ResourceNotFoundException(f"Requested resource not found: Shard: {shard_id} in Stream: {arn} not found")
+    iterator = streams_models.ShardIterator(self, shard, kind, int(sequence_number) if sequence_number else None)
+    self.shard_iterators[iterator.arn] = iterator
+    return iterator
+
+
+def retired_shards(table: Table) -> dict[str, StreamShard]:
+    """Disabled streams of a table by stream label (kept until retention drops them)."""
+    if not hasattr(table, "_emu_retired"):
+        table._emu_retired = {}  # type: ignore[attr-defined]
+    return table._emu_retired  # type: ignore[attr-defined]
+
+
+_original_update_item = DynamoDBBackend.update_item
+_original_table_put = Table.put_item
+
+
+def _update_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+    _local.in_update_item = True
+    try:
+        return _original_update_item(self, *args, **kwargs)
+    finally:
+        _local.in_update_item = False
+        _local.skip_upsert_insert = False
+
+
+def _table_put(self: Table, *args: Any, **kwargs: Any) -> Any:
+    if getattr(_local, "in_update_item", False):
+        _local.skip_upsert_insert = True  # update_item's own put of the bare key
+        _local.in_update_item = False
+    return _original_table_put(self, *args, **kwargs)
+
+
+# --- Kinesis shard patches ---------------------------------------------------------
+def kinesis_last_seq(shard: Shard) -> int:
+    if not hasattr(shard, "_emu_last_seq"):
+        shard._emu_last_seq = next(reversed(shard.records)) if shard.records else 0  # type: ignore[attr-defined]
+    return shard._emu_last_seq  # type: ignore[attr-defined]
+
+
+def _kinesis_put(self: Shard, partition_key: str, data: str, explicit_hash_key: str) -> str:
+    from moto.kinesis.models import Record
+
+    seq = kinesis_last_seq(self) + 1
+    self.records[seq] = Record(partition_key, data, seq, explicit_hash_key)
+    self._emu_last_seq = seq  # type: ignore[attr-defined]
+    _notify()
+    return str(seq)
+
+
+def kinesis_min_seq(self: Shard) -> int:
+    return next(iter(self.records)) if self.records else 0
+
+
+def _kinesis_max_seq(self: Shard) -> int:
+    return kinesis_last_seq(self)
+
+
+def install_patches() -> None:
+    """Patch moto once per process (idempotent)."""
+    global _patched
+    if _patched:
+        return
+    StreamShard.add = _shard_add  # type: ignore[method-assign]
+    StreamShard.get = _shard_get  # type: ignore[method-assign]
+    streams_models.ShardIterator.__init__ = _iterator_init  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_table_streams = _update_table_streams  # type: ignore[method-assign]
+    streams_models.DynamoDBStreamsBackend.describe_stream = _describe_stream  # type: ignore[method-assign]
+    streams_models.DynamoDBStreamsBackend.get_shard_iterator = _get_shard_iterator  # type: ignore[method-assign]
+    Table.put_item = _table_put  # type: ignore[method-assign]
+    Shard.put_record = _kinesis_put  # type: ignore[method-assign]
+    Shard.get_min_sequence_number = kinesis_min_seq  # type: ignore[method-assign]
+    Shard.get_max_sequence_number = _kinesis_max_seq  # type: ignore[method-assign]
+    _patched = True
