@@ -52,11 +52,9 @@ class ViewType(StrEnum):
     KEYS_ONLY = "KEYS_ONLY"
 
 
-_overrides: dict[str, str] = {}
-
-
 @app.callback()
 def _options(
+    ctx: typer.Context,
     endpoint_url: Annotated[str | None, typer.Option(help=f"AWS endpoint (default: ${ENV_ENDPOINT}).")] = None,
     region: Annotated[str | None, typer.Option(help=f"Region (default: ${ENV_REGION}).")] = None,
     prefix: Annotated[str | None, typer.Option(help=f"Resource name prefix (default: ${ENV_PREFIX}).")] = None,
@@ -65,6 +63,8 @@ def _options(
     http_sink_url: Annotated[str | None, typer.Option(help="URL consumer B posts to.")] = None,
 ) -> None:
     """Options override the environment (see README: Configuration)."""
+    # On the click context, not in a module global: one invocation's options must not
+    # leak into the next one in the same process (tests, `sandbox bootstrap`).
     given = {
         ENV_ENDPOINT: endpoint_url,
         ENV_REGION: region,
@@ -73,12 +73,12 @@ def _options(
         ENV_KINESIS_SHARDS: str(kinesis_shards) if kinesis_shards is not None else None,
         ENV_HTTP_SINK_URL: http_sink_url,
     }
-    _overrides.update({k: v for k, v in given.items() if v is not None})
+    ctx.obj = {k: v for k, v in given.items() if v is not None}
 
 
-def _settings() -> Settings:
+def _settings(ctx: typer.Context) -> Settings:
     # Through from_env so options are validated exactly like environment variables.
-    return Settings.from_env({**os.environ, **_overrides})
+    return Settings.from_env({**os.environ, **(ctx.obj or {})})
 
 
 def render(plan: Plan, title: str) -> None:
@@ -118,18 +118,18 @@ def _progress(started: float) -> Callable[[str], None]:
 
 
 @app.command("plan")
-def plan_command() -> None:
+def plan_command(ctx: typer.Context) -> None:
     """Show what apply would change (changes nothing)."""
-    result = _run(lambda: api.plan(_settings()))
+    result = _run(lambda: api.plan(_settings(ctx)))
     render(result, f"Plan for {result.target.describe()}")
     console.print(f"[bold]{result.summary()}[/]")
 
 
 @app.command("apply")
-def apply_command() -> None:
+def apply_command(ctx: typer.Context) -> None:
     """Create or update every resource; a second run changes nothing."""
     started = time.monotonic()
-    result = _run(lambda: api.apply(_settings(), progress=_progress(started)))
+    result = _run(lambda: api.apply(_settings(ctx), progress=_progress(started)))
     render(result, f"Applied to {result.target.describe()}")
     verdict = "nothing to do: already up to date" if result.is_noop else "done"
     console.print(f"[bold]{result.summary()}[/] ({verdict}, {time.monotonic() - started:.1f}s)")
@@ -137,10 +137,11 @@ def apply_command() -> None:
 
 @app.command("destroy")
 def destroy_command(
+    ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting on real AWS.")] = False,
 ) -> None:
     """Delete every resource of the pipeline (data included)."""
-    settings = _run(_settings)
+    settings = _run(lambda: _settings(ctx))
     target = _run(lambda: api.target(settings))
     if target.real_aws and not yes:
         typer.confirm(f"Delete the pipeline '{settings.prefix}' in {target.describe()}?", abort=True)

@@ -18,19 +18,10 @@ from bootstrap.waiters import Timeouts
 Progress = Callable[[str], None]
 
 
-_SHARED: dict[tuple[str, str | None, str], Any] = {}
-
-
 def shared_client(service: str, settings: Settings) -> Any:
-    """Creating a boto3 client costs ~0.1-0.2 s (endpoint and model JSON): reuse it.
-
-    Keyed by endpoint and region only, which is all that differs between runs here;
-    boto3 clients are thread-safe once created.
-    """
-    key = (service, settings.endpoint_url, settings.region)
-    if key not in _SHARED:
-        _SHARED[key] = client(service, settings)
-    return _SHARED[key]
+    """bootstrap's client for ``service``: ``bootstrap.clients.client``, which caches
+    clients per endpoint and region (thread-safe), so runs in one process share them."""
+    return client(service, settings)
 
 
 def _silent(_: str) -> None:
@@ -71,7 +62,7 @@ class Context:
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        """One client per service and endpoint, reused across runs in one process."""
+        """The shared client for ``service`` (tests put fakes into ``_clients`` first)."""
         if service not in self._clients:
             self._clients[service] = shared_client(service, self.settings)
         return self._clients[service]

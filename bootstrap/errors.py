@@ -12,15 +12,18 @@ from contextlib import contextmanager
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
+    InvalidRegionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ReadTimeoutError,
 )
 
-from bootstrap.settings import ENV_ENDPOINT, ENV_PREFIX, SettingsError
+from bootstrap.settings import ENV_ENDPOINT, ENV_PREFIX, ENV_REGION, SettingsError
 from bootstrap.topology import TopologyError
 
 
@@ -71,7 +74,27 @@ _FIXES: dict[str, str] = {
     "ThrottlingException": "AWS throttled the calls: re-run apply (it resumes where it stopped)",
     "AWS.SimpleQueueService.QueueDeletedRecently": "SQS blocks a deleted queue's name for 60 s: re-run apply then",
 }
-_DEFAULT_FIX = "re-run the command (apply resumes where it stopped); if it persists, fix the cause above"
+#: Transient failures: the same command can succeed a moment later, and apply resumes.
+_RETRY_FIX = "re-run the command (apply resumes where it stopped); if it persists, fix the cause above"
+#: AWS refused the request itself (4xx): running it again sends the same request.
+_REFUSED_FIX = "AWS refused the request: fix the cause above (re-running alone will fail the same way)"
+#: Failed before any request was sent (a local botocore error): nothing to retry.
+_LOCAL_FIX = f"check the settings ({ENV_ENDPOINT}, {ENV_REGION}, credentials); re-running alone will not help"
+#: Error codes that mean "try again later" although not all of them come with a 5xx status.
+_TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "InternalFailure", "InternalError",
+     "TooManyRequestsException", "ProvisionedThroughputExceededException", "Throttling", "SlowDown"}
+)
+#: botocore's message for an endpoint URL it cannot use (a plain ValueError, not a BotoCoreError).
+_INVALID_ENDPOINT = "Invalid endpoint"
+
+
+def _client_error_fix(error: ClientError) -> str:
+    code = error_code(error)
+    if code in _FIXES:
+        return _FIXES[code]
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return _RETRY_FIX if code in _TRANSIENT_CODES or status >= 500 or status == 429 else _REFUSED_FIX
 
 
 def translate(error: BaseException, step: str) -> BootstrapError:
@@ -85,7 +108,9 @@ def translate(error: BaseException, step: str) -> BootstrapError:
             f"or point {ENV_ENDPOINT} at a running one",
         )
     if isinstance(error, ReadTimeoutError):
-        return BootstrapError(f"{where}the endpoint did not answer in time", _DEFAULT_FIX)
+        return BootstrapError(f"{where}the endpoint did not answer in time", _RETRY_FIX)
+    if isinstance(error, ConnectionClosedError | HTTPClientError):
+        return BootstrapError(f"{where}the connection to the endpoint failed: {error}", _RETRY_FIX)
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return BootstrapError(
             f"{where}no usable AWS credentials",
@@ -93,11 +118,19 @@ def translate(error: BaseException, step: str) -> BootstrapError:
         )
     if isinstance(error, NoRegionError):
         return ConfigurationError(f"{where}no AWS region", "export AWS_REGION=us-east-1")
+    if isinstance(error, InvalidRegionError):
+        return ConfigurationError(f"{where}{error}", f"set {ENV_REGION} to a region name like us-east-1")
+    if _is_invalid_endpoint(error):
+        return ConfigurationError(f"{where}{error}", f"set {ENV_ENDPOINT} to a URL like http://127.0.0.1:4566")
     if isinstance(error, ClientError):
         code = error_code(error)
         message = " ".join(error_message(error).split())
-        return BootstrapError(f"{where}{code}: {message}", _FIXES.get(code, _DEFAULT_FIX))
-    return BootstrapError(f"{where}{type(error).__name__}: {error}", _DEFAULT_FIX)
+        return BootstrapError(f"{where}{code}: {message}", _client_error_fix(error))
+    return BootstrapError(f"{where}{type(error).__name__}: {error}", _LOCAL_FIX)
+
+
+def _is_invalid_endpoint(error: BaseException) -> bool:
+    return type(error) is ValueError and str(error).startswith(_INVALID_ENDPOINT)
 
 
 @contextmanager
@@ -114,4 +147,8 @@ def boundary(current_step: Callable[[], str] = lambda: "") -> Iterator[None]:
     except SettingsError as error:
         raise ConfigurationError(str(error)) from error
     except (BotoCoreError, ClientError) as error:
+        raise translate(error, current_step()) from error
+    except ValueError as error:  # botocore refuses an endpoint URL with a plain ValueError
+        if not _is_invalid_endpoint(error):
+            raise
         raise translate(error, current_step()) from error

@@ -179,15 +179,22 @@ class Topology:
         return {spec.key: self.function_name(spec) for spec in self.functions}
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:
-        """The Lambda environment a function gets: every name it needs, from here only."""
-        return {
+        """The Lambda environment a function gets: every name it needs, from here only
+        (functions/_config.py reads these names)."""
+        environment = {
             "DATA_LAKE_BUCKET": self.data_lake_bucket,
             "ANALYTICS_BUCKET": self.analytics_bucket,
             "KINESIS_STREAM_NAME": self.kinesis_stream_name,
             "HTTP_SINK_URL": self.settings.http_sink_url,
+            "TABLE_KEY": self.table_key,
+            "TTL_ATTRIBUTE": self.ttl_attribute,
             "POWERTOOLS_SERVICE_NAME": self.function_name(spec),
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
+        if spec.module == "consumer_http":
+            environment["HTTP_TIMEOUT_SECONDS"] = str(self.settings.http_timeout_seconds)
+            environment["HTTP_MAX_ATTEMPTS"] = str(self.settings.http_max_attempts)
+        return environment
 
     @classmethod
     def from_settings(cls, settings: Settings, account_id: str | None = None) -> Topology:

@@ -21,7 +21,9 @@ from emulator.lambda_service.models import FunctionRegistry
 from emulator.lambda_service.responses import LambdaApi
 from emulator.logs import LogHub
 from emulator.moto_adapter import MotoAdapter
-from emulator.pollers import ChangeSignal, PollerDeps, StreamMappingRunner
+from emulator.change_signal import ChangeSignal
+from emulator.pollers import PollerDeps
+from emulator.runner import StreamMappingRunner
 from emulator.retention import Retention
 from emulator.server import EndpointApp, EndpointServer
 from emulator.ttl import TtlSweeper

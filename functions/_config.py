@@ -1,8 +1,15 @@
 """Function settings from the Lambda environment, read when a handler needs them.
 
-Nothing is read at import time: the emulator's warm workers, LocalStack and the unit
-tests all set the environment after (or independently of) importing the module.
-bootstrap's ``Topology.environment`` sets the names below for every function.
+The settings below are read per call, never at import: the unit tests set the
+environment after importing the handlers, and nothing here needs to be cached.
+bootstrap's ``Topology.environment`` sets these names (the HTTP_* ones for consumer B
+only); the optional ones fall back to the defaults below, which a unit test ties to
+bootstrap/topology.py and bootstrap/settings.py.
+
+One deliberate exception: each handler module creates powertools' ``Logger()`` at
+import, and it reads ``POWERTOOLS_SERVICE_NAME``/``POWERTOOLS_LOG_LEVEL`` then. That is
+right wherever the functions really run: Lambda, LocalStack and the emulator's workers
+start the process with the function's environment before importing the handler.
 """
 
 from __future__ import annotations
@@ -13,10 +20,15 @@ DATA_LAKE_BUCKET = "DATA_LAKE_BUCKET"
 ANALYTICS_BUCKET = "ANALYTICS_BUCKET"
 KINESIS_STREAM_NAME = "KINESIS_STREAM_NAME"
 HTTP_SINK_URL = "HTTP_SINK_URL"
+#: The table's key and TTL attribute names (bootstrap/topology.py: TABLE_KEY, TTL_ATTRIBUTE).
+TABLE_KEY = "TABLE_KEY"
+TTL_ATTRIBUTE = "TTL_ATTRIBUTE"
 #: Optional tuning knobs for consumer B (defaults below suit a 30 s function timeout).
 HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
 HTTP_MAX_ATTEMPTS = "HTTP_MAX_ATTEMPTS"
 
+DEFAULT_TABLE_KEY = "uuid"
+DEFAULT_TTL_ATTRIBUTE = "expires_at"
 DEFAULT_HTTP_TIMEOUT_SECONDS = 5.0
 DEFAULT_HTTP_MAX_ATTEMPTS = 4
 
@@ -48,3 +60,18 @@ def number(name: str, default: float, minimum: float, maximum: float) -> float:
     if not minimum <= value <= maximum:
         raise ConfigurationError(f"{name}={raw} is out of range ({minimum}..{maximum})")
     return value
+
+
+def text(name: str, default: str) -> str:
+    """An optional text setting: its non-empty value, else ``default``."""
+    return os.environ.get(name, "").strip() or default
+
+
+def table_key() -> str:
+    """The table's partition key attribute (the item id every sink reports)."""
+    return text(TABLE_KEY, DEFAULT_TABLE_KEY)
+
+
+def ttl_attribute() -> str:
+    """The attribute holding an item's expiry (epoch seconds) for DynamoDB TTL."""
+    return text(TTL_ATTRIBUTE, DEFAULT_TTL_ATTRIBUTE)

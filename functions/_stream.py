@@ -17,9 +17,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-#: The table's key and TTL attribute (bootstrap/topology.py: TABLE_KEY, TTL_ATTRIBUTE).
-TABLE_KEY = "uuid"
-TTL_ATTRIBUTE = "expires_at"
+from ._config import table_key, ttl_attribute
+
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 
@@ -43,13 +42,13 @@ def validate(raw: Any) -> DynamoDBRecord:
 
 
 def item_key(record: DynamoDBRecord) -> str:
-    """The item's ``uuid``; for tables keyed otherwise, a stable digest of the key.
+    """The item's key (``TABLE_KEY``, a string); otherwise a stable digest of the Keys.
 
     Used as the Kinesis partition key and the ``deleted/`` folder, so every version
     of one item lands on one shard (per-item order) and in one folder.
     """
     keys = (record.get("dynamodb") or {}).get("Keys") or {}
-    value = keys.get(TABLE_KEY)
+    value = keys.get(table_key())
     if isinstance(value, dict) and isinstance(value.get("S"), str) and value["S"]:
         return value["S"]
     if not keys:
@@ -69,18 +68,23 @@ def created_at(record: DynamoDBRecord) -> int | None:
         return None
 
 
-def is_ttl_delete(record: DynamoDBRecord) -> bool:
+def is_ttl_delete(record: DynamoDBRecord | dict[str, Any]) -> bool:
     """True when DynamoDB's TTL process, not a user, deleted the item.
+
+    The one definition for the handlers and the sandbox tools (which pass the raw
+    record as a dict).
 
     AWS (and the embedded emulator) mark TTL deletions with ``userIdentity``
     ``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}``. LocalStack's
     TTL REMOVE records carry no ``userIdentity`` at all, so a REMOVE without one is
-    also treated as a TTL deletion when the old image's ``expires_at`` is at or
+    also treated as a TTL deletion when the old image's TTL attribute is at or
     before the record's ``ApproximateCreationDateTime``: the item had expired when
     it vanished. (A user deleting an already-expired, not yet swept item looks the
     same; for a backup of expired documents that is the right call anyway.) Without
     an old image (KEYS_ONLY / NEW_IMAGE views) only ``userIdentity`` can tell.
     """
+    if not isinstance(record, DynamoDBRecord):
+        record = DynamoDBRecord(record)
     body = record.get("dynamodb")
     if record.get("eventName") != "REMOVE" or not isinstance(body, dict):
         return False
@@ -88,7 +92,7 @@ def is_ttl_delete(record: DynamoDBRecord) -> bool:
     if isinstance(identity, dict) and identity:
         return identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL
     old = body.get("OldImage")
-    expires = _number(old.get(TTL_ATTRIBUTE)) if isinstance(old, dict) else None
+    expires = _number(old.get(ttl_attribute())) if isinstance(old, dict) else None
     created = created_at(record)
     return expires is not None and created is not None and expires <= created
 

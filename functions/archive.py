@@ -1,6 +1,6 @@
 """Archive: every DynamoDB stream event, raw and exactly as received, into the data lake.
 
-S3 keys in ``DATA_LAKE_BUCKET`` (CONTRACTS.md):
+S3 keys in ``DATA_LAKE_BUCKET`` (docs/data-contracts.md):
 
 * ``raw/year=YYYY/month=MM/day=DD/hour=HH/<first seq>-<last seq>-<digest>.json``
   holds the whole event (``{"Records": [...]}``). The hour comes from the first
@@ -16,6 +16,15 @@ S3 keys in ``DATA_LAKE_BUCKET`` (CONTRACTS.md):
 The archive is the audit log, so it validates nothing: odd records are stored as
 they came. Any failure raises: the mapping does not use ReportBatchItemFailures for
 this function, so the whole batch is retried and the idempotent keys absorb repeats.
+
+Write order, because of BisectBatchOnFunctionError: a failed invocation is retried
+as two halves, and each half gets a raw key of its own. So the ``deleted/`` backups
+(one key per eventID, the same in any cut) go first and the raw object *last*: a
+failure or timeout before the final put leaves no raw object for that batch, and each
+eventID ends up in the one raw object of the cut that finally succeeds. Residual
+window: a timeout (or crash) after the final put succeeded but before the function
+returned still fails the invocation, so that batch's records are also archived again
+by the retry under the halves' keys. Readers of ``raw/`` deduplicate by eventID.
 """
 
 from __future__ import annotations
@@ -65,7 +74,7 @@ def _json(document: Any) -> bytes:
 
 
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    """Write the raw event, then the TTL backups; raise on any failure."""
+    """Write the TTL backups, then the raw event (see module docstring); raise on any failure."""
     if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
         raise ValueError("not a DynamoDB stream event: no 'Records' list")
     # Non-object records are archived as received but take part in nothing else.
@@ -76,11 +85,11 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     bucket = required(DATA_LAKE_BUCKET)
     s3 = _aws.client("s3")
 
-    key = raw_key(records)
-    s3.put_object(Bucket=bucket, Key=key, Body=_json(event), ContentType="application/json")
     expired = [record for record in records if is_ttl_delete(record)]
     for record in expired:
         backup = _json(record.raw_event)
         s3.put_object(Bucket=bucket, Key=deleted_key(record), Body=backup, ContentType="application/json")
+    key = raw_key(records)  # last: no raw object unless everything before it landed
+    s3.put_object(Bucket=bucket, Key=key, Body=_json(event), ContentType="application/json")
     logger.info("archived batch", extra={"key": key, "records": len(records), "ttl_deletions": len(expired)})
     return {"batchItemFailures": []}

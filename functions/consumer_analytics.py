@@ -1,17 +1,22 @@
 """Consumer A: each Kinesis batch as one newline-delimited JSON object for Athena/QuickSight.
 
-Key in ``ANALYTICS_BUCKET`` (CONTRACTS.md):
-``clicks/dt=YYYY-MM-DD/<shardId>-<first kinesis seq>-<last kinesis seq>.jsonl``,
-``dt`` from the first record's Kinesis arrival time (UTC). One line per record, the
-row of ``_rows.to_row``.
+Keys in ``ANALYTICS_BUCKET`` (docs/data-contracts.md):
 
-Idempotence: the key names exactly the records the object holds, so a redelivered
-batch overwrites its own object. A junk record ends the written prefix (see
-``_batch``): the object holds the rows before it, and the junk record plus the rest
-are reported for retry, so no row is written twice by a partial failure. Should the
-mapping ever redeliver a different cut of the same records, rows repeat under a
-second key; ``event_id`` is the dedup key for queries (at-least-once, as AWS).
-A failed S3 write raises: the whole batch is retried.
+* ``clicks/dt=YYYY-MM-DD/<shardId>-<first kinesis seq>-<last kinesis seq>.jsonl``,
+  ``dt`` from the first row's Kinesis arrival time (UTC). One line per record, the
+  row of ``_rows.to_row``; first and last are the first and last rows written.
+* ``rejected/dt=YYYY-MM-DD/<shardId>-<kinesis seq>.json`` for each junk record
+  (``dt`` from its own arrival time): ``{"reason", "record"}`` with the Kinesis
+  record exactly as received, so it can be inspected. Junk is never retried (see
+  ``_batch``); the data lake still holds the raw stream record it came from.
+
+Idempotence: the keys name exactly the records the objects hold, so a redelivered
+batch overwrites its own objects. A record that fails other than as junk (a bug)
+ends the written prefix: it and the rest are reported for retry, so no row is
+written twice by a partial failure. Should the mapping ever redeliver a different
+cut of the same records, rows repeat under a second key; ``event_id`` is the dedup
+key for queries (at-least-once, as AWS). A failed S3 write raises: the whole batch
+is retried.
 """
 
 from __future__ import annotations
@@ -26,21 +31,31 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from . import _aws
-from ._batch import process_in_order
+from ._batch import Rejected, process_in_order
 from ._config import ANALYTICS_BUCKET, required
 from ._rows import decode, to_row
 
 logger = Logger()
 
 
+def _shard(record: KinesisStreamRecord) -> str:
+    return record.get("eventID", "").split(":", 1)[0] or "shard-unknown"
+
+
+def _arrival(record: KinesisStreamRecord) -> datetime:
+    # Lambda always sends approximateArrivalTimestamp; hand-made events may not.
+    return datetime.fromtimestamp(float(record.kinesis.get("approximateArrivalTimestamp") or time.time()), UTC)
+
+
 def object_key(first: KinesisStreamRecord, last: KinesisStreamRecord) -> str:
     """The idempotent key of the object holding ``first``..``last`` of one shard."""
-    shard = first.get("eventID", "").split(":", 1)[0] or "shard-unknown"
-    # Lambda always sends approximateArrivalTimestamp; hand-made events may not.
-    arrival_s = float(first.kinesis.get("approximateArrivalTimestamp") or time.time())
-    arrival = datetime.fromtimestamp(arrival_s, UTC)
     first_seq, last_seq = first.kinesis.sequence_number, last.kinesis.sequence_number
-    return f"clicks/dt={arrival:%Y-%m-%d}/{shard}-{first_seq}-{last_seq}.jsonl"
+    return f"clicks/dt={_arrival(first):%Y-%m-%d}/{_shard(first)}-{first_seq}-{last_seq}.jsonl"
+
+
+def rejected_key(record: KinesisStreamRecord) -> str:
+    """The idempotent key of one rejected (junk) record."""
+    return f"rejected/dt={_arrival(record):%Y-%m-%d}/{_shard(record)}-{record.kinesis.sequence_number}.json"
 
 
 def _row(record: KinesisStreamRecord) -> dict[str, Any]:
@@ -48,18 +63,27 @@ def _row(record: KinesisStreamRecord) -> dict[str, Any]:
     return to_row(decode(record), record.kinesis.sequence_number, processed_at_ms=0)
 
 
+def _write_rejected(s3: Any, bucket: str, rejected: list[Rejected]) -> None:
+    for junk in rejected:
+        body = json.dumps({"reason": junk.reason, "record": junk.record.raw_event}, ensure_ascii=False)
+        s3.put_object(
+            Bucket=bucket, Key=rejected_key(junk.record), Body=body.encode("utf-8"), ContentType="application/json"
+        )
+
+
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    """Decode the batch's prefix up to the first junk record and write it as one object."""
-    rows, response = process_in_order(event, _row, logger)
-    if not rows:
-        return response
-    written = [KinesisStreamRecord(raw) for raw in event["Records"][: len(rows)]]
-    key = object_key(written[0], written[-1])
-    processed_at = int(time.time() * 1000)
-    lines = [json.dumps({**row, "processed_at": processed_at}, ensure_ascii=False) for row in rows]
-    body = ("\n".join(lines) + "\n").encode("utf-8")
-    _aws.client("s3").put_object(
-        Bucket=required(ANALYTICS_BUCKET), Key=key, Body=body, ContentType="application/x-ndjson"
-    )
-    logger.info("wrote analytics rows", extra={"key": key, "rows": len(rows)})
-    return response
+    """Write the batch's rows as one object and each junk record under rejected/."""
+    outcome = process_in_order(event, _row, logger)
+    if not outcome.handled and not outcome.rejected:
+        return outcome.response
+    bucket = required(ANALYTICS_BUCKET)
+    s3 = _aws.client("s3")
+    if outcome.handled:
+        key = object_key(outcome.handled[0][0], outcome.handled[-1][0])
+        processed_at = int(time.time() * 1000)
+        lines = [json.dumps({**row, "processed_at": processed_at}, ensure_ascii=False) for row in outcome.results]
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+        logger.info("wrote analytics rows", extra={"key": key, "rows": len(lines)})
+    _write_rejected(s3, bucket, outcome.rejected)
+    return outcome.response

@@ -7,7 +7,10 @@ backoff cover 5xx, 429 and connection errors (``_http``).
 Per-item order, and the choice made for it: records are posted strictly in batch
 order and the batch *stops at the first record that still fails* (``_batch``); that
 record and all after it, whatever their key, are reported as batch item failures
-(Kinesis sequence numbers) and not posted. Skipping only the failed key's later
+(Kinesis sequence numbers) and not posted. Junk records (not decodable as stream
+records) are the exception: never posted, logged and skipped for good, since no
+retry can fix them (``_batch``). Any sink answer is a failure that stops the batch,
+a 400 included. Skipping only the failed key's later
 records would also keep per-key order, but the mapping redelivers everything after
 the earliest failure anyway, so posting the other keys would only duplicate them,
 and when the sink is down every further record would burn its own retries against
@@ -56,7 +59,7 @@ def deadline_for(context: Any) -> float:
 
 
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    """Deliver the batch in order; report the first undelivered record and the rest."""
+    """Deliver the batch in order, skipping junk; report the first undelivered record and the rest."""
     url = required(HTTP_SINK_URL)
     timeout = number(HTTP_TIMEOUT_SECONDS, DEFAULT_HTTP_TIMEOUT_SECONDS, 0.05, 60)
     attempts = int(number(HTTP_MAX_ATTEMPTS, DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10))
@@ -68,9 +71,13 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         post_json(url, row, headers, timeout=timeout, attempts=attempts, deadline=deadline)
         return str(row["event_id"])
 
-    delivered, response = process_in_order(event, deliver, logger)
+    outcome = process_in_order(event, deliver, logger)
     logger.info(
         "delivered batch",
-        extra={"delivered": len(delivered), "failed": len(response["batchItemFailures"])},
+        extra={
+            "delivered": len(outcome.handled),
+            "rejected_records": len(outcome.rejected),
+            "failed": len(outcome.response["batchItemFailures"]),
+        },
     )
-    return response
+    return outcome.response

@@ -1,7 +1,7 @@
 """Fanout: every DynamoDB stream record into Kinesis (``KINESIS_STREAM_NAME``).
 
-``PartitionKey`` is the item's ``uuid`` (one shard per item), ``Data`` the compact
-JSON of the raw stream record exactly as received.
+``PartitionKey`` is the item's key (``uuid``; one shard per item), ``Data`` the
+compact JSON of the raw stream record exactly as received.
 
 What is guaranteed about order, and why the batch is cut the way it is:
 
@@ -18,7 +18,11 @@ What is guaranteed about order, and why the batch is cut the way it is:
   at all: the mapping checkpoints before the earliest failed record and redelivers
   from there. Records of the failed chunk that did succeed come again with that
   redelivery; they are duplicates (consumers deduplicate by eventID), never reorders.
-* Junk (no Keys, larger than a Kinesis record may be) stops the batch the same way.
+* Junk (not a stream record we can key, larger than a Kinesis record may be) fails
+  on every retry, so it is rejected for good: logged with its SequenceNumber and
+  eventID, skipped, never reported (reporting it would hold every later record back
+  until the retries ran out, then send them all to the failure queue). The archive
+  keeps its raw record. Only transient (Kinesis) failures stop the batch.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import _aws, _retry
-from ._batch import records_of
+from ._batch import log_rejected, records_of
 from ._config import KINESIS_STREAM_NAME, required
 from ._stream import JunkRecord, item_key, validate
 
@@ -125,18 +129,16 @@ def _report(sequences: list[str]) -> PartialItemFailureResponse:
 
 
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    """Fan the batch out; report the earliest unsent records as batch item failures."""
+    """Fan the batch out, skipping junk; report the earliest unsent records as batch item failures."""
     raws = records_of(event, lambda record: record["dynamodb"]["SequenceNumber"])
     entries: list[Entry] = []
     for raw in raws:
         try:
             entries.append(to_entry(raw))
-        except JunkRecord:
-            logger.exception("junk stream record; stopping the batch here")
-            break
-    unsendable = [raw["dynamodb"]["SequenceNumber"] for raw in raws[len(entries) :]]
+        except JunkRecord as junk:
+            log_rejected(logger, raw["dynamodb"]["SequenceNumber"], str(junk), event_id=raw.get("eventID"))
     if not entries:
-        return _report(unsendable)
+        return _report([])
 
     stream = required(KINESIS_STREAM_NAME)
     kinesis = _aws.client("kinesis")
@@ -145,8 +147,11 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         failed = put_chunk(kinesis, stream, chunk)
         if failed:
             later = [entry.sequence for run in runs[index + 1 :] for entry in run]
-            failures = [entry.sequence for entry in failed] + later + unsendable
+            failures = [entry.sequence for entry in failed] + later
             logger.error("records unsent after retries", extra={"earliest": failures[0], "count": len(failures)})
             return _report(failures)
-    logger.info("fanned out batch", extra={"records": len(entries), "calls": len(runs)})
-    return _report(unsendable)
+    logger.info(
+        "fanned out batch",
+        extra={"records": len(entries), "rejected_records": len(raws) - len(entries), "calls": len(runs)},
+    )
+    return _report([])

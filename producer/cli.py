@@ -1,6 +1,8 @@
 """``python -m producer``: write click events to the sandbox table.
 
-The command function :func:`produce_command` is reused as ``sandbox produce``.
+The command's options and body are reused by ``sandbox produce``: it calls
+:func:`run_command` with its own way of finding the target (the running sandbox),
+so nothing is passed through ``os.environ``.
 Exit codes: 0 all writes succeeded, 1 a write failed or the target is not
 usable, 2 bad arguments or configuration, 130 interrupted (Ctrl-C).
 """
@@ -12,7 +14,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
@@ -31,6 +33,10 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n")[0])
+
+#: Builds the settings from an environment mapping (the flags already applied to it):
+#: ``Settings.from_env`` here, ``sandbox.target.load`` for ``sandbox produce``.
+SettingsSource = Callable[[Mapping[str, str]], Settings]
 
 
 def produce_command(
@@ -73,6 +79,44 @@ def produce_command(
     ] = None,
 ) -> None:
     """Write click events to the table; updates/deletes follow for the given shares of clicks."""
+    run_command(
+        Settings.from_env,
+        count=count,
+        duration=duration,
+        rate=rate,
+        users=users,
+        seed=seed,
+        update_ratio=update_ratio,
+        delete_ratio=delete_ratio,
+        ttl_seconds=ttl_seconds,
+        run_id=run_id,
+        write_mode=write_mode,
+        endpoint_url=endpoint_url,
+        prefix=prefix,
+        as_json=as_json,
+        show_progress=show_progress,
+    )
+
+
+def run_command(
+    settings_source: SettingsSource,
+    *,
+    count: int | None = None,
+    duration: float | None = None,
+    rate: float = 0.0,
+    users: int = DEFAULT_USERS,
+    seed: int | None = None,
+    update_ratio: float = 0.0,
+    delete_ratio: float = 0.0,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    run_id: str | None = None,
+    write_mode: WriteMode = WriteMode.AUTO,
+    endpoint_url: str | None = None,
+    prefix: str | None = None,
+    as_json: bool = False,
+    show_progress: bool | None = None,
+) -> None:
+    """The command's body, with the settings from ``settings_source`` (flags applied on top)."""
     err = Console(stderr=True)
     try:
         options = ProduceOptions(
@@ -87,7 +131,7 @@ def produce_command(
             run_id=run_id,
             write_mode=write_mode,
         ).validated()
-        settings = _settings(endpoint_url, prefix)
+        settings = _settings(settings_source, endpoint_url, prefix)
         settings.require_target()
     except (OptionsError, SettingsError) as error:
         _fail(err, error, EXIT_USAGE)
@@ -102,6 +146,9 @@ def produce_command(
         _fail(err, error, error.exit_code)
     except SettingsError as error:
         _fail(err, error, EXIT_USAGE)
+    except KeyboardInterrupt:  # the second Ctrl-C: produce() stored the manifest as "aborted"
+        err.print(f"aborted: run {options.run_id} stopped at once; its manifest says aborted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
     if as_json:
         typer.echo(json.dumps(summary.to_dict()))
@@ -121,14 +168,14 @@ def main() -> None:
     app(prog_name="python -m producer")
 
 
-def _settings(endpoint_url: str | None, prefix: str | None) -> Settings:
+def _settings(source: SettingsSource, endpoint_url: str | None, prefix: str | None) -> Settings:
     """Settings from the environment, with the flags validated by the same rules as the env."""
     environ = dict(os.environ)
     if endpoint_url is not None:
         environ[ENV_ENDPOINT] = endpoint_url
     if prefix is not None:
         environ[ENV_PREFIX] = prefix
-    return Settings.from_env(environ)
+    return source(environ)
 
 
 def _fail(console: Console, error: Exception, code: int) -> NoReturn:

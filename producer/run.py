@@ -5,6 +5,8 @@ It checks the target first (one clear error if the sandbox is down or not
 bootstrapped), writes the manifest as "running", paces and writes the plan's
 operations, then stores the final manifest. A ``stop`` event ends the run early
 but cleanly: buffered writes are flushed and the manifest says "interrupted".
+Anything else that ends the run (a failed write, a second Ctrl-C) stores the
+manifest as "aborted" on the way out.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from botocore.exceptions import InvalidRegionError
+
 from bootstrap.clients import client
-from bootstrap.settings import DEFAULT_ENDPOINT, Settings
-from producer import manifest as manifests
-from producer.errors import OptionsError, ProducerError, translate
+from bootstrap.settings import DEFAULT_ENDPOINT, ENV_ENDPOINT, ENV_REGION, Settings
+from producer.errors import OptionsError, translate
 from producer.events import ClickGenerator
-from producer.manifest import FailedOp, Manifest
+from producer.manifest import FailedOp, ManifestHeader, ManifestWriter
 from producer.options import ProduceOptions
 from producer.pacer import TokenBucket
 from producer.plan import OperationPlan, OpKind, expected_ops
@@ -29,8 +32,11 @@ from producer.writer import ClickWriter, FatalWriteError, WriteResult
 
 #: Least time between two progress callbacks.
 PROGRESS_INTERVAL = 0.25
-#: A long run re-saves its manifest this often, so `sandbox status` sees it grow.
+#: A long run re-saves its manifest header this often, so `sandbox status` sees it grow
+#: (the ids themselves go to a new part about once a minute: producer.manifest).
 CHECKPOINT_INTERVAL = 5.0
+#: botocore's message for an endpoint URL it cannot use (a plain ValueError).
+_INVALID_ENDPOINT = "Invalid endpoint"
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,9 @@ ProgressCallback = Callable[[ProgressUpdate], None]
 
 
 class _Tally:
-    """Collects write outcomes into the manifest and counters."""
+    """Collects write outcomes into the manifest writer and counters."""
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, manifest: ManifestWriter) -> None:
         self.manifest = manifest
         self.failed_puts: set[str] = set()
         self.skipped = 0
@@ -88,17 +94,17 @@ class _Tally:
     def record(self, result: WriteResult) -> None:
         uuid, kind = result.op.click.uuid, result.op.kind
         if result.ok:
-            target = {OpKind.PUT: self.manifest.clicks, OpKind.UPDATE: self.manifest.updated}
-            target.get(kind, self.manifest.deleted).append(uuid)
+            target = {OpKind.PUT: "clicks", OpKind.UPDATE: "updated"}
+            self.manifest.add(target.get(kind, "deleted"), uuid)
             return
-        self.manifest.failed.append(FailedOp(uuid=uuid, op=str(kind), error=result.error))
+        self.manifest.add_failed(FailedOp(uuid=uuid, op=str(kind), error=result.error))
         if kind is OpKind.PUT:
             self.failed_puts.add(uuid)
 
     @property
     def done(self) -> int:
-        m = self.manifest
-        return m.expected_stream_records + len(m.failed)
+        counts = self.manifest.counts
+        return counts.expected_stream_records + counts.failed
 
 
 def produce(
@@ -121,8 +127,13 @@ def produce(
         sts = client("sts", settings, max_attempts=1, timeout=PREFLIGHT_TIMEOUT)
         ddb = client("dynamodb", settings, max_attempts=1, timeout=PREFLIGHT_TIMEOUT)
         s3 = client("s3", settings, timeout=PREFLIGHT_TIMEOUT)
-    except ValueError as error:  # botocore: "Invalid endpoint: localhost:4566"
-        raise OptionsError(f"{error}: use a URL like {DEFAULT_ENDPOINT}") from None
+    except InvalidRegionError as error:  # a ValueError too: checked first
+        region = error.kwargs.get("region_name", settings.region)
+        raise OptionsError(f"{ENV_REGION}={region!r} is not a region botocore accepts") from None
+    except ValueError as error:
+        if not str(error).startswith(_INVALID_ENDPOINT):  # botocore: "Invalid endpoint: localhost:4566"
+            raise
+        raise OptionsError(f"{ENV_ENDPOINT}: {error}: use a URL like {DEFAULT_ENDPOINT}") from None
     target = preflight(settings, resolve_topology(settings, sts=sts), ddb=ddb, s3=s3)
     return _Run(settings, options, target, ddb, s3, progress, stop or threading.Event()).execute()
 
@@ -142,15 +153,15 @@ class _Run:
     ) -> None:
         assert options.seed is not None and options.run_id is not None  # set by validated()
         self.settings, self.options, self.target = settings, options, target
-        self.s3 = s3
         self.progress, self.stop = progress, stop
-        self.manifest = Manifest(
+        header = ManifestHeader(
             run_id=options.run_id,
             table=target.table,
             seed=options.seed,
             started_at=_now_ms(),
             options=options.as_dict(),
         )
+        self.manifest = ManifestWriter(settings, target.bucket, header, s3=s3)
         self.tally = _Tally(self.manifest)
         self.writer = ClickWriter(
             client=ddb,
@@ -185,34 +196,36 @@ class _Run:
         try:
             self._write_all()
         except FatalWriteError as error:
-            self.manifest.status = "aborted"
-            self._save_quietly()
+            self._save_quietly("aborted")
             mapped = translate(error.cause, self.settings, table=self.target.table)
             raise (mapped or error) from error.cause
+        except BaseException:  # a second Ctrl-C (KeyboardInterrupt), SystemExit, a bug: never "running" forever
+            self._save_quietly("aborted")
+            raise
         elapsed = time.monotonic() - self.started
         self._report(force=True)
-        m = self.manifest
-        m.status = "interrupted" if self.interrupted else "complete"
-        m.finished_at = _now_ms()
-        self._save()
+        header, counts = self.manifest.header, self.manifest.counts
+        header.status = "interrupted" if self.interrupted else "complete"
+        header.finished_at = _now_ms()
+        self._save(final=True)
         batch = self.options.batch_size
         return ProduceSummary(
-            run_id=m.run_id,
-            seed=m.seed,
-            table=m.table,
-            status=m.status,
-            written=len(m.clicks),
-            updated=len(m.updated),
-            deleted=len(m.deleted),
-            failed=len(m.failed),
+            run_id=header.run_id,
+            seed=header.seed,
+            table=header.table,
+            status=header.status,
+            written=counts.clicks,
+            updated=counts.updated,
+            deleted=counts.deleted,
+            failed=counts.failed,
             skipped=self.tally.skipped,
             elapsed_s=round(elapsed, 3),
-            rate=round(m.expected_stream_records / elapsed, 1) if elapsed > 0 else 0.0,
+            rate=round(counts.expected_stream_records / elapsed, 1) if elapsed > 0 else 0.0,
             target_rate=self.options.rate,
             write_mode="put_item" if batch == 1 else f"batch_write_item({batch})",
             requests=self.writer.stats.requests,
             retries=self.writer.stats.retries,
-            expected_stream_records=m.expected_stream_records,
+            expected_stream_records=counts.expected_stream_records,
             manifest_uri=uri,
         )
 
@@ -246,18 +259,18 @@ class _Run:
         if self.progress is None or (not force and now - self.last_report < PROGRESS_INTERVAL):
             return
         self.last_report = now
-        elapsed, m = now - self.started, self.manifest
+        elapsed, counts = now - self.started, self.manifest.counts
         self.progress(
             ProgressUpdate(
                 done_ops=self.tally.done,
                 total_ops=self.total_ops,
                 duration_s=self.options.duration,
-                written=len(m.clicks),
-                updated=len(m.updated),
-                deleted=len(m.deleted),
-                failed=len(m.failed),
+                written=counts.clicks,
+                updated=counts.updated,
+                deleted=counts.deleted,
+                failed=counts.failed,
                 elapsed_s=elapsed,
-                rate=m.expected_stream_records / elapsed if elapsed > 0 else 0.0,
+                rate=counts.expected_stream_records / elapsed if elapsed > 0 else 0.0,
             )
         )
 
@@ -266,15 +279,16 @@ class _Run:
             self._save()
             self.last_checkpoint = time.monotonic()
 
-    def _save(self) -> str:
-        return manifests.save(self.settings, self.target.bucket, self.manifest, s3=self.s3)
+    def _save(self, *, final: bool = False) -> str:
+        return self.manifest.save(final=final)
 
-    def _save_quietly(self) -> None:
+    def _save_quietly(self, status: str) -> None:
         """Best effort on the way out of a failed run: the original error matters more."""
         try:
-            self.manifest.finished_at = _now_ms()
-            self._save()
-        except ProducerError:
+            self.manifest.header.status = status
+            self.manifest.header.finished_at = _now_ms()
+            self._save(final=True)
+        except Exception:  # noqa: BLE001 - the error that ended the run is the one to report
             pass
 
 

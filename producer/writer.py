@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bootstrap.topology import TABLE_KEY, TTL_ATTRIBUTE
 from producer.errors import (
     ProducerError,
     error_code,
@@ -67,16 +68,28 @@ class WriterStats:
     retries: int = 0
 
 
-def click_item(click: Click, *, run_id: str, ts_ms: int, ttl_seconds: int) -> dict[str, Any]:
-    """The DynamoDB item of a click (CONTRACTS.md: Click item)."""
+def click_item(
+    click: Click,
+    *,
+    run_id: str,
+    ts_ms: int,
+    ttl_seconds: int,
+    table_key: str = TABLE_KEY,
+    ttl_attribute: str = TTL_ATTRIBUTE,
+) -> dict[str, Any]:
+    """The DynamoDB item of a click (docs/data-contracts.md: Click item).
+
+    The key and TTL attribute names are the topology's (``topology.table_key``,
+    ``topology.ttl_attribute``), never spelled out here.
+    """
     return {
-        "uuid": {"S": click.uuid},
+        table_key: {"S": click.uuid},
         "user": {"S": click.user},
         "action": {"S": click.action},
         "page": {"S": click.page},
         "session": {"S": click.session},
         "ts": {"N": str(ts_ms)},
-        "expires_at": {"N": str(ts_ms // 1000 + ttl_seconds)},
+        ttl_attribute: {"N": str(ts_ms // 1000 + ttl_seconds)},
         "run_id": {"S": run_id},
     }
 
@@ -91,7 +104,11 @@ class FatalWriteError(ProducerError):
 
 @dataclass
 class ClickWriter:
-    """Buffers puts into batches of ``batch_size`` (1 = put_item) and reports every outcome."""
+    """Buffers puts into batches of ``batch_size`` (1 = put_item) and reports every outcome.
+
+    ``table_key``/``ttl_attribute`` default to bootstrap/topology.py's; a caller
+    holding the run's Topology passes ``topology.table_key``/``topology.ttl_attribute``.
+    """
 
     client: Any
     table: str
@@ -100,6 +117,8 @@ class ClickWriter:
     on_result: Callable[[WriteResult], None]
     batch_size: int = MAX_BATCH
     max_batch_delay: float = 0.25
+    table_key: str = TABLE_KEY
+    ttl_attribute: str = TTL_ATTRIBUTE
     max_attempts: int = 8
     backoff_base: float = 0.05
     backoff_cap: float = 2.0
@@ -158,7 +177,7 @@ class ClickWriter:
                     return
             else:
                 unprocessed = response.get("UnprocessedItems", {}).get(self.table, [])
-                left = {r["PutRequest"]["Item"]["uuid"]["S"] for r in unprocessed}
+                left = {r["PutRequest"]["Item"][self.table_key]["S"] for r in unprocessed}
                 for key in [k for k in pending if k not in left]:
                     self.on_result(WriteResult(pending.pop(key)[0], ok=True))
                 if not pending:
@@ -181,10 +200,10 @@ class ClickWriter:
             "update_item",
             idempotent=False,
             TableName=self.table,
-            Key={"uuid": {"S": op.click.uuid}},
+            Key=self._key(op),
             UpdateExpression="SET #ts = :ts, #updated = :updated",
-            ConditionExpression="attribute_exists(#uuid)",
-            ExpressionAttributeNames={"#ts": "ts", "#updated": "updated", "#uuid": "uuid"},
+            ConditionExpression="attribute_exists(#key)",
+            ExpressionAttributeNames={"#ts": "ts", "#updated": "updated", "#key": self.table_key},
             ExpressionAttributeValues={
                 ":ts": {"N": str(self._now_ms())},
                 ":updated": {"N": "1"},
@@ -197,9 +216,9 @@ class ClickWriter:
             "delete_item",
             idempotent=False,
             TableName=self.table,
-            Key={"uuid": {"S": op.click.uuid}},
-            ConditionExpression="attribute_exists(#uuid)",
-            ExpressionAttributeNames={"#uuid": "uuid"},
+            Key=self._key(op),
+            ConditionExpression="attribute_exists(#key)",
+            ExpressionAttributeNames={"#key": self.table_key},
         )
 
     def _single(self, op: Op, method: str, *, idempotent: bool, **kwargs: Any) -> None:
@@ -221,7 +240,17 @@ class ClickWriter:
 
     # --- helpers -------------------------------------------------------------------
     def _item(self, click: Click, ts_ms: int) -> dict[str, Any]:
-        return click_item(click, run_id=self.run_id, ts_ms=ts_ms, ttl_seconds=self.ttl_seconds)
+        return click_item(
+            click,
+            run_id=self.run_id,
+            ts_ms=ts_ms,
+            ttl_seconds=self.ttl_seconds,
+            table_key=self.table_key,
+            ttl_attribute=self.ttl_attribute,
+        )
+
+    def _key(self, op: Op) -> dict[str, Any]:
+        return {self.table_key: {"S": op.click.uuid}}
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         self.stats.requests += 1

@@ -13,7 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from sandbox.commands import backend, bootstrap, down, env, logs, produce, replay, status, trace, up, verify
+from sandbox.commands import backend, bootstrap, down, env, logs, produce, redrive, replay, status, trace, up, verify
 from sandbox.errors import SandboxError, boundary
 
 
@@ -47,6 +47,7 @@ app.command("env")(env.env)
 app.command("verify")(verify.verify)
 app.command("trace")(trace.trace)
 app.command("replay")(replay.replay)
+app.command("redrive")(redrive.redrive)
 app.command("backend")(backend.backend)
 
 

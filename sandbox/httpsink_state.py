@@ -2,6 +2,13 @@
 
 Pure logic behind one lock, no HTTP: sandbox/httpsink.py only translates
 requests to these calls, so this part is unit-testable without sockets.
+
+Memory stays bounded for a sink that runs for days: every delivery keeps its key,
+time and attempts (idempotency needs every key), but only the newest
+``MAX_BODIES`` keep their whole body; older ones keep the row's identifying fields
+(``TRIMMED_FIELDS``, enough for `sandbox verify` and `sandbox trace`) and are marked
+``"body_trimmed": true``. The latency percentiles cover the newest
+``LATENCY_WINDOW`` deliveries.
 """
 
 from __future__ import annotations
@@ -10,12 +17,19 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 MAX_KEY_LENGTH = 256
+#: Deliveries whose whole body is kept (the newest); older ones keep TRIMMED_FIELDS.
+MAX_BODIES = 10_000
+#: What a trimmed body keeps: the row's identity, where it came from, where it went.
+TRIMMED_FIELDS = ("event_id", "event_name", "uuid", "run_id", "sequence", "kinesis_sequence", "created_at", "ttl_delete")
+#: Deliveries the latency percentiles cover (the newest).
+LATENCY_WINDOW = 10_000
 #: Statuses a fault may answer with (consumer B retries 5xx and 429).
 FAULT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -37,6 +51,17 @@ class Delivery:
     received_at: int  # epoch ms of the recorded (first successful) request
     attempts: int  # requests seen for this key, including faulted and duplicate ones
     body: dict[str, Any]
+    body_trimmed: bool = False  # only TRIMMED_FIELDS kept (an old delivery: see the module docstring)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"key": self.key, "received_at": self.received_at, "attempts": self.attempts, "body": dict(self.body)}
+        if self.body_trimmed:
+            data["body_trimmed"] = True
+        return data
+
+    def trim(self) -> None:
+        self.body = {name: self.body[name] for name in TRIMMED_FIELDS if name in self.body}
+        self.body_trimmed = True
 
 
 @dataclass(frozen=True)
@@ -84,12 +109,19 @@ class SinkState:
 
     clock: Callable[[], float] = time.time
     faults: Faults = field(default_factory=Faults)
+    max_bodies: int = MAX_BODIES
+    latency_window: int = LATENCY_WINDOW
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _deliveries: list[Delivery] = field(default_factory=list, repr=False)
     _by_key: dict[str, Delivery] = field(default_factory=dict, repr=False)
+    _full_bodies: deque[Delivery] = field(default_factory=deque, repr=False)  # the newest, untrimmed
+    _latencies: deque[float] = field(init=False, repr=False)
     _failed_attempts: dict[str, int] = field(default_factory=dict, repr=False)
     _counters: _Counters = field(default_factory=_Counters, repr=False)
     _valid_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self._latencies = deque(maxlen=self.latency_window)
 
     def deliver(self, key: str | None, raw_body: bytes) -> tuple[Outcome, Delivery | None, str]:
         """Handle one POST /deliveries; returns the outcome, the delivery and a message."""
@@ -124,6 +156,12 @@ class SinkState:
             self._deliveries.append(delivery)
             self._by_key[key] = delivery
             self._counters.created += 1
+            self._full_bodies.append(delivery)
+            while len(self._full_bodies) > self.max_bodies:
+                self._full_bodies.popleft().trim()
+            latency = _latency_ms(delivery)
+            if latency is not None:
+                self._latencies.append(latency)
             return Outcome.CREATED, delivery, "recorded"
 
     def set_faults(self, data: Any) -> Faults:
@@ -135,30 +173,29 @@ class SinkState:
     def deliveries(self) -> list[dict[str, Any]]:
         """Deliveries in arrival order (copies, safe to serialize outside the lock)."""
         with self._lock:
-            return [asdict(d) for d in self._deliveries]
+            return [d.as_dict() for d in self._deliveries]
 
     def stats(self) -> dict[str, Any]:
+        """Counters and latency percentiles; the window is copied under the lock, sorted outside it."""
         with self._lock:
-            latencies = sorted(
-                d.received_at - d.body["ts"]
-                for d in self._deliveries
-                if _is_number(d.body.get("ts")) and d.body.get("event_name") != "REMOVE"
-            )
-            counters = asdict(self._counters)
-            return {
+            latencies = list(self._latencies)
+            stats = {
                 "deliveries": len(self._deliveries),
-                **counters,
+                **asdict(self._counters),
                 "first_received_at": self._deliveries[0].received_at if self._deliveries else None,
                 "last_received_at": self._deliveries[-1].received_at if self._deliveries else None,
-                "latency_ms": _percentiles(latencies),
                 "faults": asdict(self.faults),
             }
+        stats["latency_ms"] = _percentiles(sorted(latencies))
+        return stats
 
     def reset(self) -> None:
         """Forget deliveries and counters (faults stay as configured)."""
         with self._lock:
             self._deliveries.clear()
             self._by_key.clear()
+            self._full_bodies.clear()
+            self._latencies.clear()
             self._failed_attempts.clear()
             self._counters = _Counters()
             self._valid_seen = 0
@@ -182,11 +219,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _percentiles(sorted_values: list[float]) -> dict[str, float | int | None]:
-    """End-to-end latency (receive time minus the click's write ts), nearest-rank percentiles.
+def _latency_ms(delivery: Delivery) -> float | None:
+    """End-to-end latency: receive time minus the click's write ts.
 
     REMOVE rows are left out: their ts is the deleted item's last write, not the delete.
     """
+    ts = delivery.body.get("ts")
+    if not _is_number(ts) or delivery.body.get("event_name") == "REMOVE":
+        return None
+    return delivery.received_at - ts
+
+
+def _percentiles(sorted_values: list[float]) -> dict[str, float | int | None]:
+    """Nearest-rank percentiles of the latency window."""
     if not sorted_values:
         return {"count": 0, "p50": None, "p95": None, "max": None}
 

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from bootstrap.topology import Topology
+from functions._stream import is_ttl_delete
 from sandbox import s3tail
 from sandbox.reconcile import SinkEvent
 from sandbox.sinkclient import SinkClient
-
-TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 
 def _full(s3: Any, bucket: str, prefix: str) -> s3tail.S3Tail:
@@ -24,10 +23,8 @@ def data_lake(s3: Any, topology: Topology) -> Iterator[SinkEvent]:
         for record in json.loads(tail.read(obj)).get("Records", []):
             keys = record.get("dynamodb", {}).get("Keys", {})
             uuid = next(iter(keys.get(topology.table_key, {}).values()), "")
-            identity = record.get("userIdentity") or {}
             yield SinkEvent(
-                str(uuid), str(record.get("eventID")), str(record.get("eventName")),
-                identity.get("principalId") == TTL_PRINCIPAL,
+                str(uuid), str(record.get("eventID")), str(record.get("eventName")), is_ttl_delete(record)
             )
 
 

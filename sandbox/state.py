@@ -3,6 +3,11 @@
 ``.sandbox/sandbox.pid`` holds the pid of the `sandbox up` process (so a plain
 `kill $(cat .sandbox/sandbox.pid)` works too); ``.sandbox/stack.json`` says where it
 listens, so `sandbox status` and `sandbox env` find it without guessing.
+
+Why ``stack.json`` also records the process's start time: after a crash the pidfile
+stays behind, and the kernel may give its pid to an unrelated process. A pid counts
+as our stack only while the process with that pid started when ours did (field 22 of
+``/proc/<pid>/stat``), so `sandbox down` never signals a stranger.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import json
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bootstrap.settings import Settings
@@ -30,49 +35,76 @@ class StackInfo:
     endpoint_url: str
     http_sink_url: str
     started_at: float
+    #: The process's start time in clock ticks since boot (/proc/<pid>/stat field 22);
+    #: None where /proc is missing (the pid alone is trusted there).
+    process_start: int | None = None
 
 
 def state_dir(settings: Settings) -> Path:
     return Path(settings.state_dir)
 
 
-def pid_alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """``/proc/<pid>/stat`` from field 3 on (after the command name, which may hold spaces)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_start(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot), or None if unknown (no /proc, or gone)."""
+    fields = _stat_fields(pid)
+    try:
+        return int(fields[19]) if fields else None  # field 22 = index 19 after the name
+    except (IndexError, ValueError):
+        return None
+
+
+def pid_alive(pid: int, started: int | None = None) -> bool:
+    """True while ``pid`` exists, is not a zombie and (when ``started`` is given) is that process."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        # Field 3 is the state; a zombie (Z) has exited and only waits to be reaped.
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+        pass  # exists, owned by someone else: /proc says whether it is ours
+    fields = _stat_fields(pid)
+    if fields is None:  # no /proc (not Linux): kill(0) is all we know; else it has just exited
+        return not Path("/proc").is_dir()
+    if fields[0] == "Z":  # a zombie has exited and only waits to be reaped
+        return False
+    return started is None or process_start(pid) == started
 
 
-def write(settings: Settings, info: StackInfo) -> None:
+def write(settings: Settings, info: StackInfo) -> StackInfo:
+    """Record the stack (with its process's start time); returns what was stored."""
+    if info.process_start is None:
+        info = replace(info, process_start=process_start(info.pid))
     folder = state_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / STACKFILE).write_text(json.dumps(asdict(info), indent=2) + "\n")
     (folder / PIDFILE).write_text(f"{info.pid}\n")
+    return info
 
 
 def read(settings: Settings) -> StackInfo | None:
-    """The running stack, or None; a stale pidfile (process gone) is removed."""
+    """The running stack, or None; a stale pidfile (process gone, or its pid reused) is removed."""
     folder = state_dir(settings)
     try:
         pid = int((folder / PIDFILE).read_text().strip())
     except (OSError, ValueError):
         return None
-    if not pid_alive(pid):
+    try:
+        info = StackInfo(**json.loads((folder / STACKFILE).read_text()))
+        if info.pid != pid:
+            raise ValueError("stack.json names another pid")
+    except (OSError, ValueError, TypeError):
+        info = StackInfo(pid, "embedded", "", "", 0.0)  # e.g. `kill`-ed while writing: pid only
+    if not pid_alive(pid, info.process_start):
         clear(settings)
         return None
-    try:
-        return StackInfo(**json.loads((folder / STACKFILE).read_text()))
-    except (OSError, ValueError, TypeError):
-        return StackInfo(pid, "embedded", "", "", 0.0)
+    return info
 
 
 def clear(settings: Settings, pid: int | None = None) -> None:
@@ -88,10 +120,10 @@ def clear(settings: Settings, pid: int | None = None) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-def wait_gone(pid: int, timeout: float) -> bool:
-    """Wait until ``pid`` has exited; False if it still runs at the deadline."""
+def wait_gone(pid: int, timeout: float, started: int | None = None) -> bool:
+    """Wait until ``pid`` (the process that started at ``started``) has exited; False at the deadline."""
     deadline = time.monotonic() + timeout
-    while pid_alive(pid):
+    while pid_alive(pid, started):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.1)
@@ -99,32 +131,49 @@ def wait_gone(pid: int, timeout: float) -> bool:
 
 
 def stop(settings: Settings, timeout: float = STOP_TIMEOUT_S) -> StackInfo | None:
-    """SIGTERM the running stack and wait for it; SIGKILL its group past the deadline.
+    """SIGTERM the running stack and wait for it; SIGKILL it past the deadline.
 
-    Returns the stack that was stopped, or None if none was running.
+    Returns the stack that was stopped, or None if none was running. The process is
+    identified by pid and start time right before each signal (see the module docstring).
     """
     info = read(settings)
     if info is None:
         return None
-    try:
-        os.kill(info.pid, signal.SIGTERM)
-    except ProcessLookupError:
+    if not _signal(info, signal.SIGTERM):
         clear(settings)
         return info
-    if not wait_gone(info.pid, timeout):
-        _kill_hard(info.pid)
-        wait_gone(info.pid, 2.0)
+    if not wait_gone(info.pid, timeout, info.process_start):
+        _kill_hard(info)
+        wait_gone(info.pid, 2.0, info.process_start)
     clear(settings)
     return info
 
 
-def _kill_hard(pid: int) -> None:
-    """Last resort: the stack ignored SIGTERM for too long; take its process group too."""
+def _signal(info: StackInfo, signum: int) -> bool:
+    """Send ``signum`` if ``info.pid`` is still our process; False if it is gone."""
+    if not pid_alive(info.pid, info.process_start):
+        return False
     try:
-        group = os.getpgid(pid)
-        if group == pid:  # it leads its own group (started by make/setsid): kill its workers too
-            os.killpg(group, signal.SIGKILL)
+        os.kill(info.pid, signum)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_hard(info: StackInfo) -> None:
+    """Last resort: the stack ignored SIGTERM for too long.
+
+    When it leads its own process group (started by make or setsid), the whole group
+    goes, so helpers it started in its group go with it. Its function workers are not
+    in that group: they run in their own sessions; the emulator stops them on a clean
+    exit, and after a SIGKILL they exit by themselves when their request pipe closes.
+    """
+    if not pid_alive(info.pid, info.process_start):
+        return
+    try:
+        if os.getpgid(info.pid) == info.pid:
+            os.killpg(info.pid, signal.SIGKILL)
         else:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(info.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass

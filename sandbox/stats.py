@@ -11,6 +11,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sandbox.httpsink_state import LATENCY_WINDOW
+
 
 class Stage(StrEnum):
     """The pipeline's stages in flow order; the values are the view's labels."""
@@ -36,7 +38,7 @@ LATENCY_SINKS: dict[str, Stage] = {
 LATENCY_NOTES: dict[str, str] = {
     "data lake": "S3 LastModified - ts; upper bound (1 s resolution)",
     "consumer A": "row processed_at - ts (last 2000 rows)",
-    "consumer B": "sink received_at - ts (all deliveries)",
+    "consumer B": f"sink received_at - ts (last {LATENCY_WINDOW} deliveries)",
 }
 
 

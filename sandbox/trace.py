@@ -19,6 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
+from functions._stream import is_ttl_delete
 from producer.errors import ProducerError
 from producer.manifest import Manifest, list_runs, load
 from sandbox import lake
@@ -28,7 +29,6 @@ from sandbox.sinkclient import SinkClient, SinkUnavailable
 MAX_MANIFESTS = 20
 #: AWS deletes expired items within about 48 h of expiry: look that far after expires_at.
 TTL_LAG = timedelta(hours=48)
-TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 _deserialize = TypeDeserializer().deserialize
 
 
@@ -180,7 +180,7 @@ class Tracer:
 
     @staticmethod
     def _is_ttl(record: dict[str, Any]) -> bool:
-        return (record.get("userIdentity") or {}).get("principalId") == TTL_PRINCIPAL
+        return is_ttl_delete(record)  # the handlers' definition, LocalStack's records included
 
     def _raw_stage(self, records: list[tuple[str, dict[str, Any]]], read: int, hours: int) -> Stage:
         where = f"s3://{self.topology.data_lake_bucket}/raw/"

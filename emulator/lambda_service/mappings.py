@@ -8,7 +8,6 @@ Deleting -> gone.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -25,13 +24,13 @@ from emulator.lambda_service.exceptions import (
     ResourceNotFound,
     constraint,
 )
+from emulator.lambda_service.mapping_rules import DEFAULTS, UPDATABLE, validate_ints, validate_lists
 from emulator.lambda_service.models import FunctionRegistry, FunctionState
 from emulator.moto_adapter import MotoAdapter, parse_arn
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 EVENT_SOURCE_ARN_PATTERN = re.compile(r"^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$")
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
-DESTINATION_SERVICES = ("sqs", "sns", "s3")
 
 
 class SourceType(StrEnum):
@@ -47,22 +46,6 @@ class MappingStateName(StrEnum):
     DISABLED = "Disabled"
     UPDATING = "Updating"
     DELETING = "Deleting"
-
-
-#: Parameters with (field name in AWS's messages, minimum, maximum).
-INT_RANGES: dict[str, tuple[str, int, int]] = {
-    "BatchSize": ("batchSize", 1, 10000),
-    "MaximumBatchingWindowInSeconds": ("maximumBatchingWindowInSeconds", 0, 300),
-    "ParallelizationFactor": ("parallelizationFactor", 1, 10),
-    "MaximumRetryAttempts": ("maximumRetryAttempts", -1, 10000),
-    "MaximumRecordAgeInSeconds": ("maximumRecordAgeInSeconds", -1, 604800),
-    "TumblingWindowInSeconds": ("tumblingWindowInSeconds", 0, 900),
-}
-UPDATABLE = (
-    "BatchSize", "MaximumBatchingWindowInSeconds", "ParallelizationFactor", "MaximumRetryAttempts",
-    "MaximumRecordAgeInSeconds", "TumblingWindowInSeconds", "BisectBatchOnFunctionError",
-    "FunctionResponseTypes", "FilterCriteria", "DestinationConfig",
-)
 
 
 @dataclass
@@ -128,62 +111,6 @@ class MappingRunner(Protocol):
     def join(self) -> None: ...
 
 
-def _validate_ints(params: dict[str, Any]) -> None:
-    for key, (field_name, low, high) in INT_RANGES.items():
-        value = params.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise constraint(field_name, value, "Member must be an integer")
-        if value < low:
-            raise constraint(field_name, value, f"Member must have value greater than or equal to {low}")
-        if value > high:
-            raise constraint(field_name, value, f"Member must have value less than or equal to {high}")
-    age = params.get("MaximumRecordAgeInSeconds")
-    if age is not None and age != -1 and age < 60:
-        raise InvalidParameterValue("MaximumRecordAgeInSeconds must be -1 (infinite) or between 60 and 604800")
-
-
-def _validate_lists(params: dict[str, Any]) -> None:
-    types = params.get("FunctionResponseTypes")
-    if types is not None:
-        for value in types:
-            if value != "ReportBatchItemFailures":
-                raise constraint("functionResponseTypes", types, "Member must satisfy enum value set: [ReportBatchItemFailures]")
-    criteria = params.get("FilterCriteria")
-    if criteria is not None:
-        filters = criteria.get("Filters") or []
-        if len(filters) > 5:
-            raise InvalidParameterValue("FilterCriteria can have at most 5 filters")
-        for item in filters:
-            try:
-                pattern = json.loads(item.get("Pattern", ""))
-            except (ValueError, TypeError, AttributeError):
-                raise InvalidParameterValue(f"Invalid filter pattern definition: {item!r}") from None
-            if not isinstance(pattern, dict):
-                raise InvalidParameterValue(f"Invalid filter pattern definition: {item!r}")
-    destination = (params.get("DestinationConfig") or {}).get("OnFailure") or {}
-    target = destination.get("Destination")
-    if target is not None:
-        parts = parse_arn(str(target))
-        if parts is None or parts.service not in DESTINATION_SERVICES:
-            raise InvalidParameterValue(f"The provided destination config DestinationConfig(onFailure={target}) is invalid: use an SQS queue, SNS topic or S3 bucket ARN")
-
-
-DEFAULTS: dict[str, Any] = {
-    "BatchSize": 100,
-    "MaximumBatchingWindowInSeconds": 0,
-    "ParallelizationFactor": 1,
-    "MaximumRetryAttempts": -1,
-    "MaximumRecordAgeInSeconds": -1,
-    "TumblingWindowInSeconds": 0,
-    "BisectBatchOnFunctionError": False,
-    "FunctionResponseTypes": [],
-    "FilterCriteria": None,
-    "DestinationConfig": {"OnSuccess": {}, "OnFailure": {}},
-}
-
-
 class MappingRegistry:
     """Every event source mapping; creates, updates and deletes their runners."""
 
@@ -240,8 +167,8 @@ class MappingRegistry:
         arn = str(params.get("EventSourceArn") or "")
         source_type = self._source_type(arn)
         function: FunctionState = self.functions.resolve(str(params.get("FunctionName") or ""))
-        _validate_ints(params)
-        _validate_lists(params)
+        validate_ints(params)
+        validate_lists(params)
         position = params.get("StartingPosition")
         if position is None:
             raise InvalidParameterValue("StartingPosition is required for stream event sources")
@@ -296,8 +223,8 @@ class MappingRegistry:
 
     def update_event_source_mapping(self, mapping_uuid: str, params: dict[str, Any]) -> dict[str, Any]:
         mapping = self.get(mapping_uuid)
-        _validate_ints(params)
-        _validate_lists(params)
+        validate_ints(params)
+        validate_lists(params)
         function = self.functions.resolve(params["FunctionName"]) if params.get("FunctionName") else None
         with mapping.lock:
             if mapping.state in (MappingStateName.CREATING, MappingStateName.DELETING):

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
 import os
-import re
 import shutil
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,32 +15,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from emulator.lambda_service.code import code_sha256, unpack
 from emulator.lambda_service.exceptions import (
     InvalidParameterValue,
     InvalidRequestContent,
-    InvalidZipFile,
     RequestTooLarge,
     ResourceConflict,
     ResourceNotFound,
     constraint,
 )
+from emulator.lambda_service.function_rules import FUNCTION_NAME_PATTERN, check_revision, check_settings
 from emulator.logs import FunctionLog, LogHub
 from emulator.workers import Outcome, WorkerPool, WorkerSpec
 
-FUNCTION_NAME_PATTERN = re.compile(
-    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((?P<region>[a-z]{2}(-gov)?-[a-z]+-\d{1}):)?"
-    r"((?P<account>\d{12}):)?(function:)?(?P<name>[a-zA-Z0-9-_.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$"
-)
-ROLE_PATTERN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
-RESERVED_ENV = frozenset(
-    {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-    }
-)
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 ASYNC_RETRY_DELAYS = (1.0, 2.0)  # AWS waits 1 and 2 minutes; seconds keep demos moving
@@ -159,51 +141,6 @@ class FunctionRegistry:
             return name in self._functions
 
     # --- validation -----------------------------------------------------------
-    @staticmethod
-    def _check_settings(params: dict[str, Any]) -> None:
-        timeout = params.get("Timeout")
-        if timeout is not None and not (isinstance(timeout, int) and 1 <= timeout <= 900):
-            raise constraint("timeout", timeout, "Member must have value less than or equal to 900")
-        memory = params.get("MemorySize")
-        if memory is not None and not (isinstance(memory, int) and 128 <= memory <= 10240):
-            raise constraint("memorySize", memory, "Member must have value greater than or equal to 128")
-        runtime = params.get("Runtime")
-        if runtime is not None and not str(runtime).startswith("python3"):
-            raise InvalidParameterValue(
-                f"The runtime parameter of {runtime} is not supported by the embedded emulator "
-                "(it runs Python functions only)."
-            )
-        role = params.get("Role")
-        if role is not None and not ROLE_PATTERN.match(str(role)):
-            raise constraint("role", role, "Member must satisfy regular expression pattern: "
-                             "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
-        variables = (params.get("Environment") or {}).get("Variables") or {}
-        reserved = sorted(set(variables) & RESERVED_ENV)
-        if reserved:
-            raise InvalidParameterValue(
-                "Lambda was unable to configure your environment variables because the environment "
-                "variables you have provided contains reserved keys that are currently not supported "
-                f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
-            )
-
-    def _unpack(self, name: str, code: dict[str, Any]) -> tuple[bytes, str]:
-        blob = code.get("ZipFile")
-        if not blob:
-            raise InvalidParameterValue("The embedded emulator needs the code as ZipFile (S3 and image code are not supported).")
-        data = base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise InvalidZipFile("Could not unzip uploaded file. Please check your file, then try to upload again.")
-        target = self.root / name / uuid.uuid4().hex  # unique per upload: no lock needed to unpack
-        target.mkdir(parents=True)
-        root = target.resolve()
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for member in archive.namelist():
-                if not (root / member).resolve().is_relative_to(root):
-                    shutil.rmtree(target, ignore_errors=True)
-                    raise InvalidZipFile(f"Zip entry escapes the package: {member}")
-            archive.extractall(target)
-        return data, str(target)
-
     # --- API calls ------------------------------------------------------------
     def create_function(self, params: dict[str, Any]) -> FunctionState:
         name = str(params.get("FunctionName") or "")
@@ -218,12 +155,12 @@ class FunctionRegistry:
             raise InvalidParameterValue("The embedded emulator supports PackageType Zip only.")
         if not params.get("Handler") or not params.get("Runtime"):
             raise InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
-        self._check_settings(params)
+        check_settings(params)
         if not self.role_exists(params["Role"]):
             raise InvalidParameterValue("The role defined for the function cannot be assumed by Lambda.")
         if self._known(name):
             raise ResourceConflict(f"Function already exist: {name}")
-        data, code_dir = self._unpack(name, params["Code"])
+        data, code_dir = unpack(self.root, name, params["Code"])
         with self._lock:
             if name in self._functions:  # created meanwhile by a concurrent request
                 shutil.rmtree(code_dir, ignore_errors=True)
@@ -238,7 +175,7 @@ class FunctionRegistry:
                 timeout=int(params.get("Timeout", 3)),
                 memory_size=int(params.get("MemorySize", 128)),
                 variables=dict((params.get("Environment") or {}).get("Variables") or {}),
-                code_sha256=base64.b64encode(hashlib.sha256(data).digest()).decode(),
+                code_sha256=code_sha256(data),
                 code_size=len(data),
                 code_dir=code_dir,
                 revision=1,
@@ -295,11 +232,11 @@ class FunctionRegistry:
 
     def update_function_code(self, identifier: str, params: dict[str, Any]) -> FunctionState:
         state = self.resolve(identifier)
-        self._check_revision(state, params)
-        data, code_dir = self._unpack(state.name, params)
+        check_revision(state.revision_id, params)
+        data, code_dir = unpack(self.root, state.name, params)
         with self._lock:
             old_dir, state.code_dir = state.code_dir, code_dir
-            state.code_sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            state.code_sha256 = code_sha256(data)
             state.code_size = len(data)
             if params.get("Architectures"):
                 state.architectures = list(params["Architectures"])
@@ -310,8 +247,8 @@ class FunctionRegistry:
 
     def update_function_configuration(self, identifier: str, params: dict[str, Any]) -> FunctionState:
         state = self.resolve(identifier)
-        self._check_revision(state, params)
-        self._check_settings(params)
+        check_revision(state.revision_id, params)
+        check_settings(params)
         if params.get("Role") and not self.role_exists(params["Role"]):
             raise InvalidParameterValue("The role defined for the function cannot be assumed by Lambda.")
         with self._lock:
@@ -323,12 +260,6 @@ class FunctionRegistry:
                 state.variables = dict((params["Environment"] or {}).get("Variables") or {})
             self._changed(state)
         return state
-
-    @staticmethod
-    def _check_revision(state: FunctionState, params: dict[str, Any]) -> None:
-        wanted = params.get("RevisionId")
-        if wanted and wanted != state.revision_id:
-            raise InvalidParameterValue("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 
     def list_functions(self) -> list[FunctionState]:
         with self._lock:

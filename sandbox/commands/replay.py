@@ -23,7 +23,7 @@ SHOW_PLAN = 20
 
 
 def replay(
-    function: Annotated[str, typer.Option("--function", "-f", help="archive, fanout, analytics or http (or the full name).")],
+    function: Annotated[str, typer.Option("--function", help="archive, fanout, analytics or http (or the full name).")],
     start: Annotated[str | None, typer.Option("--from", help="First hour partition, YYYY-MM-DDTHH (UTC), or a day.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last hour partition (default: the --from hour, or day).")] = None,
     key: Annotated[list[str] | None, typer.Option("--key", help="A data-lake raw/ object key (repeatable).")] = None,

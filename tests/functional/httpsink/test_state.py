@@ -110,3 +110,29 @@ def test_concurrent_deliveries_record_each_key_once() -> None:
     deliveries = state.deliveries()
     assert sorted(d["key"] for d in deliveries) == sorted(keys)
     assert sum(d["attempts"] for d in deliveries) == 8 * 50
+
+
+def test_old_bodies_are_trimmed_but_every_key_stays_idempotent() -> None:
+    # GIVEN a sink that keeps 3 whole bodies
+    state = SinkState(clock=lambda: 10.0, max_bodies=3)
+    rows = [dict(event_id=f"e{i}", event_name="INSERT", uuid=f"u{i}", ts=9000, user="x", page="/p") for i in range(5)]
+    for row in rows:
+        assert state.deliver(row["event_id"], body(**row))[0] is Outcome.CREATED
+    # THEN every delivery is listed, the oldest two with only the identifying fields
+    listed = state.deliveries()
+    assert [d["key"] for d in listed] == ["e0", "e1", "e2", "e3", "e4"]
+    assert [d.get("body_trimmed", False) for d in listed] == [True, True, False, False, False]
+    assert listed[0]["body"] == {"event_id": "e0", "event_name": "INSERT", "uuid": "u0"}
+    assert listed[4]["body"] == rows[4]
+    # AND a trimmed key is still a duplicate, never recorded twice
+    assert state.deliver("e0", body(**rows[0]))[0] is Outcome.DUPLICATE
+    assert state.stats()["deliveries"] == 5
+
+
+def test_latency_covers_a_bounded_window_of_the_newest_deliveries() -> None:
+    state = SinkState(clock=lambda: 10.0, latency_window=2)
+    for i, ts in enumerate((9_000, 9_900, 9_990)):  # latencies 1000, 100, 10 ms
+        state.deliver(f"k{i}", body(ts=ts, event_name="INSERT"))
+    assert state.stats()["latency_ms"] == {"count": 2, "p50": 10, "p95": 100, "max": 100}
+    state.reset()
+    assert state.stats()["latency_ms"]["count"] == 0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from producer import manifest as manifests
 from producer.errors import ManifestNotFound
-from producer.manifest import FailedOp, Manifest
+from producer.manifest import FailedOp, Manifest, ManifestHeader, ManifestWriter
 from producer.options import ProduceOptions
 from producer.run import produce
+from sandbox.manifests import ManifestTally
 
 from .conftest import Target
 
@@ -49,3 +52,84 @@ def test_every_run_is_listed_and_loadable(target: Target) -> None:
 def test_unknown_run_is_a_clear_error(target: Target) -> None:
     with pytest.raises(ManifestNotFound, match="no manifest for run nope in s3://"):
         manifests.load(target.settings, "nope")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _objects(target: Target, prefix: str) -> dict[str, dict[str, object]]:
+    s3, bucket = target.aws("s3"), target.topology.data_lake_bucket
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    return {k: json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read()) for k in keys}
+
+
+def test_saves_append_parts_with_only_the_new_ids(target: Target) -> None:
+    # GIVEN a writer whose ids go to a part once a minute
+    clock, bucket = _Clock(), target.topology.data_lake_bucket
+    header = ManifestHeader(run_id="grow", table="t", seed=1)
+    writer = ManifestWriter(target.settings, bucket, header, part_interval_s=60, clock=clock)
+    for uuid in ("a", "b"):
+        writer.add("clicks", uuid)
+    # WHEN it saves before a part is due THEN only the header changes, with live counts
+    writer.save()
+    assert set(_objects(target, "manifests/grow")) == {"manifests/grow.json"}
+    assert manifests.load(target.settings, "grow").clicks == []
+    assert _objects(target, "manifests/grow.json")["manifests/grow.json"]["expected_stream_records"] == 2
+    # WHEN a part is due THEN it holds the ids since the last part, and later parts only newer ones
+    clock.now = 61
+    writer.save()
+    writer.add("clicks", "c")
+    writer.add("updated", "a")
+    writer.add_failed(FailedOp(uuid="d", op="put", error="boom"))
+    writer.header.status = "complete"
+    writer.save(final=True)
+    stored = _objects(target, "manifests/grow")
+    assert stored["manifests/grow/part-000001.json"] == {"clicks": ["a", "b"], "updated": [], "deleted": [], "failed": []}
+    assert stored["manifests/grow/part-000002.json"]["clicks"] == ["c"]
+    assert stored["manifests/grow.json"]["parts"] == 2 and stored["manifests/grow.json"]["expected_stream_records"] == 4
+    # THEN load() reassembles the same result as before parts existed
+    loaded = manifests.load(target.settings, "grow")
+    assert (loaded.clicks, loaded.updated, loaded.failed, loaded.status) == (
+        ["a", "b", "c"], ["a"], [FailedOp(uuid="d", op="put", error="boom")], "complete"
+    )
+    assert loaded.expected_events() == {"a": ["INSERT", "MODIFY"], "b": ["INSERT"], "c": ["INSERT"]}
+    # and the parts never show up as runs
+    assert manifests.list_runs(target.settings, bucket) == ["grow"]
+
+
+def test_a_format_1_manifest_still_loads(target: Target) -> None:
+    bucket = target.topology.data_lake_bucket
+    old = {"version": 1, "run_id": "old", "table": "t", "seed": 3, "status": "complete", "started_at": 1,
+           "finished_at": 2, "options": {}, "clicks": ["x", "y"], "updated": ["x"], "deleted": [], "failed": []}
+    target.aws("s3").put_object(Bucket=bucket, Key="manifests/old.json", Body=json.dumps(old).encode())
+    loaded = manifests.load(target.settings, "old")
+    assert loaded.clicks == ["x", "y"] and loaded.expected_stream_records == 3
+    assert ManifestHeader.from_json(json.dumps(old)).expected_stream_records == 3
+
+
+def test_status_reads_only_headers_and_only_when_they_change(target: Target) -> None:
+    # GIVEN two stored runs with parts
+    bucket = target.topology.data_lake_bucket
+    produce(target.settings, ProduceOptions(count=3, seed=1, run_id="h-1"))
+    produce(target.settings, ProduceOptions(count=4, seed=1, run_id="h-2", update_ratio=0.5))
+    s3 = target.aws("s3")
+    read: list[str] = []
+
+    class Spy:
+        def __getattr__(self, name: str) -> object:
+            return getattr(s3, name)
+
+        def get_object(self, **kwargs: object) -> object:
+            read.append(str(kwargs["Key"]))
+            return s3.get_object(**kwargs)
+
+    tally = ManifestTally(Spy(), bucket)
+    # WHEN the view refreshes twice THEN each header is read once and no part ever
+    assert tally.poll() == 3 + 6 and tally.poll() == 9
+    assert sorted(read) == ["manifests/h-1.json", "manifests/h-2.json"]
+    assert tally.runs == 2 and tally.running == 0

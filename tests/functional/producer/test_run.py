@@ -6,9 +6,11 @@ import threading
 from collections import defaultdict
 
 import pytest
+from botocore.exceptions import InvalidRegionError
 
+import producer.run as run
 from producer import manifest as manifests
-from producer.errors import BucketNotFound, TableNotFound
+from producer.errors import BucketNotFound, OptionsError, TableNotFound
 from producer.options import ProduceOptions, WriteMode
 from producer.run import ProgressUpdate, produce
 
@@ -131,3 +133,39 @@ def test_missing_bucket_names_bootstrap(empty_target: Target) -> None:
     with pytest.raises(BucketNotFound, match=r"bucket pt\w+-datalake-\d{12} not found"):
         produce(empty_target.settings, ProduceOptions(count=1))
     assert empty_target.items() == {}  # nothing written before the check
+
+
+def test_a_second_ctrl_c_stores_the_manifest_as_aborted(target: Target) -> None:
+    # GIVEN a run that is interrupted hard (KeyboardInterrupt, as the CLI's second Ctrl-C raises)
+    def on_progress(update: ProgressUpdate) -> None:
+        if update.written >= 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        produce(target.settings, ProduceOptions(count=100_000, rate=500, seed=8, run_id="hard-stop"), progress=on_progress)
+    # THEN the manifest is not left "running": aborted, with every write it made
+    loaded = manifests.load(target.settings, "hard-stop")
+    assert loaded.status == "aborted" and loaded.finished_at is not None
+    assert 10 <= len(loaded.clicks) == len(target.items())
+    assert len(target.stream_records()) == loaded.expected_stream_records
+
+
+def test_only_botocores_invalid_endpoint_is_reported_as_an_endpoint_problem(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(error: Exception) -> object:
+        def make(*_: object, **__: object) -> object:
+            raise error
+
+        return make
+
+    monkeypatch.setattr(run, "client", failing(ValueError("Invalid endpoint: localhost:4566")))
+    with pytest.raises(OptionsError, match=r"Invalid endpoint: localhost:4566: use a URL like http://"):
+        produce(target.settings, ProduceOptions(count=1))
+    monkeypatch.setattr(run, "client", failing(InvalidRegionError(region_name="us east")))
+    with pytest.raises(OptionsError, match=r"AWS_REGION='us east' is not a region") as caught:
+        produce(target.settings, ProduceOptions(count=1))
+    assert "URL" not in str(caught.value)
+    monkeypatch.setattr(run, "client", failing(ValueError("something else")))
+    with pytest.raises(ValueError, match="^something else$"):
+        produce(target.settings, ProduceOptions(count=1))

@@ -23,11 +23,6 @@ class FakeSts:
         return {"Account": "111122223333", "Arn": "arn:aws:iam::111122223333:user/dev"}
 
 
-@pytest.fixture(autouse=True)
-def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(context, "_SHARED", {})
-
-
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(service: str, settings: Settings, **_: Any) -> Any:

@@ -7,11 +7,12 @@ import threading
 import time
 from typing import Any
 
-import pytest
 
 from emulator.lambda_service.mappings import DEFAULTS, Mapping, MappingStateName, SourceType
 from emulator.moto_adapter import StoredKinesisRecord
-from emulator.pollers import ChangeSignal, PollerDeps, ShardPoller, StreamMappingRunner
+from emulator.change_signal import ChangeSignal
+from emulator.pollers import PollerDeps, ShardPoller
+from emulator.runner import StreamMappingRunner
 from emulator.sources import SourceRecord
 from emulator.workers import Outcome, error_payload
 from tests.waiting import wait_until

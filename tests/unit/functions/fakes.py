@@ -31,18 +31,22 @@ def client_error(code: str, operation: str) -> ClientError:
 
 
 class FakeS3:
-    """put_object into a dict; ``failures[n]`` is raised by the n-th call (1-based)."""
+    """put_object into a dict; ``failures[n]`` is raised by the n-th call (1-based),
+    ``fail_once[prefix]`` by the next put of a key starting with ``prefix``."""
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
         self.calls: list[dict[str, Any]] = []
         self.failures: dict[int, Exception] = {}
+        self.fail_once: dict[str, Exception] = {}
 
     def put_object(self, **params: Any) -> dict[str, Any]:
         _validate("s3", "PutObject", params)
         self.calls.append(params)
         if len(self.calls) in self.failures:
             raise self.failures[len(self.calls)]
+        for prefix in [p for p in self.fail_once if params["Key"].startswith(p)]:
+            raise self.fail_once.pop(prefix)
         self.objects[(params["Bucket"], params["Key"])] = params["Body"]
         return {"ETag": '"fake"'}
 
@@ -119,6 +123,11 @@ def kinesis_event(stream_records: list[dict[str, Any]], shard: str = "shardId-00
                        str(49658000000000000000000000000000000000000000000000000000 + i), shard, 1795701902.25 + i)
         for i, r in enumerate(stream_records)
     ]}
+
+
+def rejected_logs(caplog: Any) -> list[dict[str, Any]]:
+    """The structured log lines of rejected junk records (pytest's ``caplog``): level and extra fields."""
+    return [{"level": r.levelname, **vars(r)} for r in caplog.records if getattr(r, "rejected", False) is True]
 
 
 @dataclass

@@ -108,16 +108,38 @@ def test_junk_records_are_archived_verbatim(s3, load_event):
 
 
 def test_failed_raw_write_fails_the_batch(s3, load_event):
-    s3.failures[1] = client_error("SlowDown", "PutObject")
+    s3.fail_once["raw/"] = client_error("SlowDown", "PutObject")
     with pytest.raises(ClientError, match="SlowDown"):
         archive.handler(load_event("dynamodb_ttl_remove"), FakeContext())
 
 
-def test_failed_ttl_backup_fails_the_batch(s3, load_event):
-    s3.failures[2] = client_error("InternalError", "PutObject")
+def test_backups_are_written_before_the_raw_object(s3, load_event):
+    archive.handler(load_event("dynamodb_keys_only"), FakeContext())
+    assert [call["Key"].split("/")[0] for call in s3.calls] == ["deleted", "raw"]
+
+
+def test_failed_ttl_backup_leaves_no_raw_object_and_the_retry_writes_exactly_one(s3, load_event):
+    s3.fail_once["deleted/"] = client_error("InternalError", "PutObject")
     with pytest.raises(ClientError, match="InternalError"):
         archive.handler(load_event("dynamodb_ttl_remove"), FakeContext())
-    assert len(s3.calls) == 2  # the raw write happened; the retry will overwrite it
+    assert raw_keys(s3) == []  # nothing a differently cut retry could duplicate
+
+    archive.handler(load_event("dynamodb_ttl_remove"), FakeContext())
+    assert len(raw_keys(s3)) == 1
+    assert len([key for key in s3.keys(DATA_LAKE) if key.startswith("deleted/")]) == 1
+
+
+def test_bisected_retry_after_a_failed_backup_archives_each_record_once(s3, load_event):
+    """The mapping bisects a failed batch and the halves get keys of their own."""
+    event = load_event("dynamodb_keys_only")  # its last record is a TTL deletion
+    s3.fail_once["deleted/"] = client_error("InternalError", "PutObject")
+    with pytest.raises(ClientError, match="InternalError"):
+        archive.handler(event, FakeContext())
+
+    for half in (event["Records"][:2], event["Records"][2:]):
+        archive.handler({"Records": half}, FakeContext())
+    archived = [r["eventID"] for key in raw_keys(s3) for r in s3.json(DATA_LAKE, key)["Records"]]
+    assert sorted(archived) == sorted(r["eventID"] for r in event["Records"])  # each exactly once
 
 
 def test_empty_batch_writes_nothing(s3, load_event):

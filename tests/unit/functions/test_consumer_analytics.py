@@ -1,7 +1,8 @@
-"""consumer A: one JSONL object per Kinesis batch, idempotent key, junk reported not written."""
+"""consumer A: one JSONL object per Kinesis batch, idempotent key, junk rejected under rejected/."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from functions import consumer_analytics
 from tests.unit.functions.conftest import ANALYTICS
-from tests.unit.functions.fakes import FakeContext, client_error, kinesis_event
+from tests.unit.functions.fakes import FakeContext, client_error, kinesis_event, rejected_logs
 
 U1 = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
 U2 = "8a7b6c5d-4e3f-4a1b-8c2d-9e0f1a2b3c4d"
@@ -83,19 +84,60 @@ def test_ttl_deletions_are_flagged(s3, load_event):
     assert (row["event_name"], row["uuid"], row["ttl_delete"]) == ("REMOVE", U2, True)
 
 
-def test_junk_ends_the_written_prefix_and_is_reported_with_the_rest(s3, load_event):
+def with_junk(event: dict[str, Any], index: int) -> dict[str, Any]:
+    event["Records"][index]["kinesis"]["data"] = base64.b64encode(b"not a stream record").decode()
+    return event
+
+
+def clicks_keys(s3) -> list[str]:
+    return [key for key in s3.keys(ANALYTICS) if key.startswith("clicks/")]
+
+
+def test_junk_is_rejected_and_the_healthy_records_after_it_are_written(s3, load_event, caplog):
+    event = with_junk(load_event("kinesis_fanout_clicks"), 1)
+    seqs = kinesis_sequences(event)
+    assert consumer_analytics.handler(event, FakeContext()) == failures()
+
+    (key,) = clicks_keys(s3)
+    assert key == f"clicks/dt=2026-11-26/shardId-000000000001-{seqs[0]}-{seqs[-1]}.jsonl"
+    assert [row["kinesis_sequence"] for row in rows_of(s3, key)] == [seqs[0], *seqs[2:]]
+    rejected = f"rejected/dt=2026-11-26/shardId-000000000001-{seqs[1]}.json"
+    assert [k for k in s3.keys(ANALYTICS) if k.startswith("rejected/")] == [rejected]
+    stored = s3.json(ANALYTICS, rejected)
+    assert stored["record"] == event["Records"][1]  # as received, for inspection
+    assert "not a JSON stream record" in stored["reason"]
+    (line,) = rejected_logs(caplog)
+    assert (line["level"], line["sequence_number"], line["event_id"]) == ("ERROR", seqs[1], event["Records"][1]["eventID"])
+
+
+def test_rejected_records_keep_their_keys_on_redelivery(s3, load_event):
+    consumer_analytics.handler(with_junk(load_event("kinesis_fanout_clicks"), 3), FakeContext())
+    first = s3.keys(ANALYTICS)
+    consumer_analytics.handler(with_junk(load_event("kinesis_fanout_clicks"), 3), FakeContext())
+    assert s3.keys(ANALYTICS) == first and len(first) == 2
+
+
+def test_fixture_with_trailing_junk_writes_the_good_row_and_rejects_the_rest(s3, load_event):
     event = load_event("kinesis_junk")
     seqs = kinesis_sequences(event)
-    assert consumer_analytics.handler(event, FakeContext()) == failures(*seqs[1:])
-    (key,) = s3.keys(ANALYTICS)
+    assert consumer_analytics.handler(event, FakeContext()) == failures()
+    (key,) = clicks_keys(s3)
     assert key.endswith(f"-{seqs[0]}-{seqs[0]}.jsonl")
     assert [row["kinesis_sequence"] for row in rows_of(s3, key)] == seqs[:1]
+    assert len([k for k in s3.keys(ANALYTICS) if k.startswith("rejected/")]) == len(seqs) - 1
 
 
-def test_aws_sample_is_all_junk_and_writes_nothing(s3, load_event):
+def test_aws_sample_is_all_junk_and_only_rejected(s3, load_event):
     event = load_event("kinesis_aws_sample")
-    assert consumer_analytics.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
-    assert s3.calls == []
+    assert consumer_analytics.handler(event, FakeContext()) == failures()
+    assert clicks_keys(s3) == []
+    assert len(s3.keys(ANALYTICS)) == len(event["Records"])
+
+
+def test_failed_rejected_write_fails_the_batch(s3, load_event):
+    s3.fail_once["rejected/"] = client_error("SlowDown", "PutObject")
+    with pytest.raises(ClientError, match="SlowDown"):
+        consumer_analytics.handler(with_junk(load_event("kinesis_fanout_clicks"), 1), FakeContext())
 
 
 def test_failed_write_fails_the_batch(s3, load_event):

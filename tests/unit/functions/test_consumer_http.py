@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from functions import consumer_http
 from functions._config import ConfigurationError
-from tests.unit.functions.fakes import FakeContext
+from tests.unit.functions.fakes import FakeContext, rejected_logs
 
 U1 = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
 
@@ -101,10 +102,42 @@ def test_slow_sink_times_out_and_is_retried(http_sink, load_event, monkeypatch):
     assert len(set(http_sink.keys())) == 1
 
 
-def test_junk_is_reported_not_posted(http_sink, load_event):
+def with_junk(event: dict[str, Any], index: int) -> dict[str, Any]:
+    event["Records"][index]["kinesis"]["data"] = base64.b64encode(b"not a stream record").decode()
+    return event
+
+
+def test_junk_is_rejected_not_posted_and_not_reported(http_sink, load_event, caplog):
     event = load_event("kinesis_junk")
-    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event)[1:])
+    seqs = kinesis_sequences(event)
+    assert consumer_http.handler(event, FakeContext()) == failures()
     assert len(http_sink.requests) == 1
+    assert [line["sequence_number"] for line in rejected_logs(caplog)] == seqs[1:]
+
+
+def test_healthy_records_after_junk_are_posted(http_sink, load_event, caplog):
+    event = with_junk(load_event("kinesis_fanout_clicks"), 1)
+    assert consumer_http.handler(event, FakeContext()) == failures()
+    ids = event_ids(load_event)
+    assert http_sink.keys() == [ids[0], *ids[2:]]
+    (line,) = rejected_logs(caplog)
+    assert (line["level"], line["sequence_number"]) == ("ERROR", kinesis_sequences(event)[1])
+
+
+def test_a_transient_failure_after_junk_still_stops_the_batch(http_sink, load_event, sleeps, monkeypatch):
+    monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
+    http_sink.script = [200, 503, 503]  # record 0 delivered, record 2 fails twice
+    event = with_junk(load_event("kinesis_fanout_clicks"), 1)
+    seqs = kinesis_sequences(event)
+    assert consumer_http.handler(event, FakeContext()) == failures(*seqs[2:])  # junk before it: not reported
+    ids = event_ids(load_event)
+    assert http_sink.keys() == [ids[0], ids[2], ids[2]]
+
+
+def test_junk_after_a_failure_is_reported_with_the_rest(http_sink, load_event, sleeps):
+    http_sink.script = [400]
+    event = with_junk(load_event("kinesis_fanout_clicks"), 3)
+    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
 
 
 def test_no_attempt_starts_when_the_function_is_about_to_time_out(http_sink, load_event):

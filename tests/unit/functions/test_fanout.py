@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from functions import _aws, fanout
 from functions._config import ConfigurationError
 from tests.unit.functions.conftest import STREAM
-from tests.unit.functions.fakes import FakeContext, FakeKinesis, client_error, fail_keys
+from tests.unit.functions.fakes import FakeContext, FakeKinesis, client_error, fail_keys, rejected_logs
 
 U1 = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
 U2 = "8a7b6c5d-4e3f-4a1b-8c2d-9e0f1a2b3c4d"
@@ -74,11 +74,14 @@ def test_calls_hold_at_most_5_mib(kinesis):
     assert max(sizes) <= 5 * 1024 * 1024
 
 
-def test_record_over_the_kinesis_limit_stops_the_batch_there(kinesis):
+def test_record_over_the_kinesis_limit_is_rejected_and_the_rest_goes_on(kinesis, caplog):
     event = make_records(3)
     event["Records"][1]["dynamodb"]["NewImage"]["pad"] = {"S": "x" * (1024 * 1024)}
-    assert fanout.handler(event, FakeContext()) == failures("1001", "1002")
-    assert [r["PartitionKey"] for r in kinesis.stored] == ["item-0"]
+    assert fanout.handler(event, FakeContext()) == failures()
+    assert [r["PartitionKey"] for r in kinesis.stored] == ["item-0", "item-2"]
+    (line,) = rejected_logs(caplog)
+    assert (line["sequence_number"], line["event_id"]) == ("1001", event["Records"][1]["eventID"])
+    assert "over Kinesis' 1 MiB limit" in line["reason"]
 
 
 def test_partial_failure_resends_only_the_failed_subset(load_event, sleeps):
@@ -132,11 +135,29 @@ def test_other_key_schemas_use_a_stable_key_digest(kinesis, load_event):
     assert len(kinesis.calls) == 2  # the same item twice: two calls, in order
 
 
-def test_junk_record_stops_the_batch_there(kinesis, load_event):
+def test_junk_record_is_rejected_and_logged_and_the_healthy_records_after_it_are_sent(kinesis, load_event, caplog):
     event = load_event("dynamodb_junk")
     seq = sequences(event)
-    assert fanout.handler(event, FakeContext()) == failures(seq[2], seq[3])
-    assert kinesis.stored_records() == event["Records"][:2]
+    assert fanout.handler(event, FakeContext()) == failures()
+    assert kinesis.stored_records() == [event["Records"][n] for n in (0, 1, 3)]
+    (line,) = rejected_logs(caplog)
+    assert (line["level"], line["sequence_number"], line["event_id"]) == ("ERROR", seq[2], event["Records"][2]["eventID"])
+    assert "has no Keys" in line["reason"]
+
+
+def test_a_transient_failure_after_junk_still_stops_the_batch_and_the_junk_is_not_reported(load_event, sleeps):
+    event = load_event("dynamodb_junk")  # records 0, 1 are good, 2 is junk, 3 is good
+    kinesis = install(FakeKinesis([client_error("ResourceNotFoundException", "PutRecords")]))
+    seq = sequences(event)
+    assert fanout.handler(event, FakeContext()) == failures(seq[0], seq[1], seq[3])
+    assert kinesis.stored == []
+
+
+def test_all_junk_sends_nothing_and_reports_nothing(kinesis, load_event):
+    event = load_event("dynamodb_junk")
+    event["Records"] = [event["Records"][2]] * 2
+    assert fanout.handler(event, FakeContext()) == failures()
+    assert kinesis.calls == []
 
 
 def test_record_without_sequence_number_fails_the_whole_batch(kinesis, load_event):

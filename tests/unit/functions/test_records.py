@@ -157,3 +157,27 @@ def test_garbled_image_is_junk():
     raw = {"eventID": "e", "eventName": "INSERT", "dynamodb": {"Keys": {"uuid": {"S": "x"}}, "NewImage": {"a": {"Q": 1}}}}
     with pytest.raises(JunkRecord):
         to_row(validate(raw), None, 0)
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        ("1234567895171680000000000000000000000000", 1234567895171680000000000000000000000000),  # 16 digits of precision
+        ("12345678901234567890123456789012345678", 12345678901234567890123456789012345678),
+        ("-0.000125", -0.000125),
+    ],
+)
+def test_valid_dynamodb_numbers_convert_exactly(number, expected):
+    """boto3's own deserializer raises decimal.Rounded on the first (boto/boto3#4693)."""
+    assert image({"n": {"N": number}, "ns": {"NS": [number]}}) == {"n": expected, "ns": [expected]}
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "", "1,5"])
+def test_non_numbers_are_junk(number):
+    with pytest.raises(JunkRecord):
+        image({"n": {"N": number}})
+
+
+def test_ttl_detection_accepts_a_plain_record(load_event):
+    expired, live = load_event("dynamodb_ttl_remove_localstack")["Records"]
+    assert is_ttl_delete(expired) and not is_ttl_delete(live)

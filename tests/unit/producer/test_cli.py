@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from producer import cli
 from producer.cli import app
 
 LOCAL = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "SANDBOX_PREFIX": "clicks"}
@@ -63,4 +64,16 @@ def test_help_lists_every_option() -> None:
 def test_endpoint_without_scheme_is_a_usage_error() -> None:
     result = invoke(["--endpoint-url", "localhost:4566", "--count", "1"])
     assert result.exit_code == 2
-    assert result.output == "error: Invalid endpoint: localhost:4566: use a URL like http://127.0.0.1:4566\n"
+    assert result.output == "error: AWS_ENDPOINT_URL='localhost:4566' is not a URL like http://127.0.0.1:4566\n"
+
+
+def test_a_second_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the run is cut short by KeyboardInterrupt (the second Ctrl-C) WHEN producing
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "produce", interrupted)
+    result = invoke(["--count", "5", "--run-id", "cut"])
+    # THEN exit 130, one line naming the run, no traceback
+    assert result.exit_code == 130
+    assert result.output == "aborted: run cut stopped at once; its manifest says aborted\n"

@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from producer.events import Click
 from producer.plan import Op, OpKind
+from bootstrap.settings import Settings
+from bootstrap.topology import Topology
 from producer.writer import ClickWriter, FatalWriteError, WriteResult
 
 Script = Callable[[str, dict[str, Any]], Any]
@@ -131,7 +133,8 @@ def test_update_and_delete_are_conditional_and_report_missing_items() -> None:
     writer, results = make_writer(fake, batch_size=1)
     writer.submit(Op(OpKind.UPDATE, click(1)))
     writer.submit(Op(OpKind.DELETE, click(2)))
-    assert all(kw["ConditionExpression"] == "attribute_exists(#uuid)" for _, kw in fake.calls)
+    assert all(kw["ConditionExpression"] == "attribute_exists(#key)" for _, kw in fake.calls)
+    assert all(kw["ExpressionAttributeNames"]["#key"] == "uuid" for _, kw in fake.calls)
     assert [r.error for r in results] == ["item no longer exists"] * 2
     update = fake.calls[0][1]
     assert update["UpdateExpression"] == "SET #ts = :ts, #updated = :updated"
@@ -168,3 +171,26 @@ def test_validation_error_fails_the_op_and_the_run_goes_on() -> None:
     writer.submit(Op(OpKind.PUT, click(1)))
     assert len(fake.calls) == 1
     assert not results[0].ok and results[0].error.startswith("ValidationException")
+
+
+def test_key_and_ttl_names_are_the_topologys() -> None:
+    topology = Topology.from_settings(Settings(endpoint_url="http://127.0.0.1:4566"))
+    writer, _ = make_writer(FakeDynamo())
+    assert (writer.table_key, writer.ttl_attribute) == (topology.table_key, topology.ttl_attribute)
+
+
+def test_another_schema_is_written_throughout() -> None:
+    fake = FakeDynamo(lambda m, kw: {"UnprocessedItems": {"t": kw["RequestItems"]["t"][:1]}} if len(fake.calls) == 1 else {})
+    writer, results = make_writer(fake)
+    writer.table_key, writer.ttl_attribute = "pk", "ttl"
+    writer.submit(Op(OpKind.PUT, click(1)))
+    writer.submit(Op(OpKind.UPDATE, click(1)))  # flushes the put first, then retries its unprocessed item
+    writer.submit(Op(OpKind.DELETE, click(1)))
+    (_, put), (_, retry), (_, update), (_, delete) = fake.calls
+    item = put["RequestItems"]["t"][0]["PutRequest"]["Item"]
+    assert item["pk"] == {"S": "id-1"} and item["ttl"] == {"N": "1700000060"}
+    assert "uuid" not in item and "expires_at" not in item
+    assert retry["RequestItems"]["t"][0]["PutRequest"]["Item"]["pk"] == {"S": "id-1"}
+    assert update["Key"] == delete["Key"] == {"pk": {"S": "id-1"}}
+    assert update["ExpressionAttributeNames"]["#key"] == delete["ExpressionAttributeNames"]["#key"] == "pk"
+    assert [r.ok for r in results] == [True, True, True]

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bootstrap.settings import Settings
 from sandbox import state
@@ -23,8 +26,8 @@ def _info(pid: int) -> state.StackInfo:
 def test_round_trip_and_plain_pidfile(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     assert state.read(settings) is None
-    info = _info(os.getpid())
-    state.write(settings, info)
+    info = state.write(settings, _info(os.getpid()))
+    assert info.process_start == state.process_start(os.getpid()) is not None
     assert (tmp_path / ".sandbox" / "sandbox.pid").read_text().strip() == str(os.getpid())
     assert state.read(settings) == info
     state.clear(settings, pid=os.getpid() + 1)  # someone else's pidfile: kept
@@ -71,3 +74,28 @@ def test_stop_kills_what_ignores_sigterm(tmp_path: Path) -> None:
 
 def test_stop_without_a_stack(tmp_path: Path) -> None:
     assert state.stop(_settings(tmp_path)) is None
+
+
+def test_a_reused_pid_is_never_signalled(tmp_path: Path) -> None:
+    # GIVEN a pidfile whose pid now belongs to another process (same pid, other start time)
+    settings = _settings(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        real_start = state.process_start(child.pid)
+        assert real_start is not None
+        state.write(settings, replace(_info(child.pid), process_start=real_start - 1))
+        # WHEN `sandbox down` runs THEN the stranger gets no signal (SIGTERM would end it) and the pidfile goes
+        assert state.stop(settings, timeout=0.5) is None
+        with pytest.raises(subprocess.TimeoutExpired):
+            child.wait(timeout=0.3)
+        assert not (tmp_path / ".sandbox" / "sandbox.pid").exists()
+    finally:
+        child.kill()
+        child.wait(timeout=5)
+
+
+def test_start_time_is_field_22_of_proc_stat() -> None:
+    fields = Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    assert state.process_start(os.getpid()) == int(fields[19])
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert state.process_start(int(done.stdout)) is None  # gone

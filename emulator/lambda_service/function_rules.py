@@ -1,0 +1,58 @@
+"""AWS's validation rules for function definitions (names, roles, settings, environment)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator.lambda_service.exceptions import InvalidParameterValue, constraint
+
+FUNCTION_NAME_PATTERN = re.compile(
+    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((?P<region>[a-z]{2}(-gov)?-[a-z]+-\d{1}):)?"
+    r"((?P<account>\d{12}):)?(function:)?(?P<name>[a-zA-Z0-9-_.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
+ROLE_PATTERN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+
+def check_settings(params: dict[str, Any]) -> None:
+    """AWS's rules for Timeout, MemorySize, Runtime, Role and Environment."""
+    timeout = params.get("Timeout")
+    if timeout is not None and not (isinstance(timeout, int) and 1 <= timeout <= 900):
+        raise constraint("timeout", timeout, "Member must have value less than or equal to 900")
+    memory = params.get("MemorySize")
+    if memory is not None and not (isinstance(memory, int) and 128 <= memory <= 10240):
+        raise constraint("memorySize", memory, "Member must have value greater than or equal to 128")
+    runtime = params.get("Runtime")
+    if runtime is not None and not str(runtime).startswith("python3"):
+        raise InvalidParameterValue(
+            f"The runtime parameter of {runtime} is not supported by the embedded emulator "
+            "(it runs Python functions only)."
+        )
+    role = params.get("Role")
+    if role is not None and not ROLE_PATTERN.match(str(role)):
+        raise constraint("role", role, "Member must satisfy regular expression pattern: "
+                         "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
+    variables = (params.get("Environment") or {}).get("Variables") or {}
+    reserved = sorted(set(variables) & RESERVED_ENV)
+    if reserved:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided contains reserved keys that are currently not supported "
+            f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+
+
+def check_revision(revision_id: str, params: dict[str, Any]) -> None:
+    """Optimistic locking: a RevisionId in the request must be the current one."""
+    wanted = params.get("RevisionId")
+    if wanted and wanted != revision_id:
+        raise InvalidParameterValue("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")

@@ -1,0 +1,79 @@
+"""functions/_config.py agrees with bootstrap: the names it reads are the ones bootstrap sets,
+and its defaults are bootstrap's values (functions cannot import bootstrap, so a test ties them)."""
+
+from __future__ import annotations
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from bootstrap import settings as bootstrap_settings
+from bootstrap import topology
+from bootstrap.settings import Settings
+from bootstrap.topology import Topology
+from functions import _config
+from functions._rows import to_row
+from functions._stream import is_ttl_delete, item_key
+
+
+def deployed() -> Topology:
+    return Topology.from_settings(Settings(endpoint_url="http://127.0.0.1:4566"))
+
+
+def test_schema_defaults_are_the_topology_constants():
+    assert _config.DEFAULT_TABLE_KEY == topology.TABLE_KEY == deployed().table_key
+    assert _config.DEFAULT_TTL_ATTRIBUTE == topology.TTL_ATTRIBUTE == deployed().ttl_attribute
+
+
+def test_http_defaults_are_the_settings_defaults():
+    assert _config.DEFAULT_HTTP_TIMEOUT_SECONDS == bootstrap_settings.DEFAULT_HTTP_TIMEOUT_SECONDS
+    assert _config.DEFAULT_HTTP_MAX_ATTEMPTS == bootstrap_settings.DEFAULT_HTTP_MAX_ATTEMPTS
+
+
+def test_every_function_gets_the_schema_names_it_reads():
+    topo = deployed()
+    for spec in topo.functions:
+        env = topo.environment(spec)
+        assert env[_config.TABLE_KEY] == topo.table_key
+        assert env[_config.TTL_ATTRIBUTE] == topo.ttl_attribute
+        for name in (_config.DATA_LAKE_BUCKET, _config.ANALYTICS_BUCKET, _config.KINESIS_STREAM_NAME,
+                     _config.HTTP_SINK_URL):
+            assert env[name]
+
+
+def test_only_consumer_b_gets_the_http_tuning_from_settings():
+    topo = Topology.from_settings(
+        Settings.from_env({"SANDBOX_HTTP_TIMEOUT_SECONDS": "7", "SANDBOX_HTTP_MAX_ATTEMPTS": "2"})
+    )
+    tuned = {spec.key for spec in topo.functions if _config.HTTP_TIMEOUT_SECONDS in topo.environment(spec)}
+    assert tuned == {"http"}
+    env = topo.environment(topo.function("http"))
+    assert (env[_config.HTTP_TIMEOUT_SECONDS], env[_config.HTTP_MAX_ATTEMPTS]) == ("7", "2")
+    defaults = deployed().environment(deployed().function("http"))
+    assert (defaults[_config.HTTP_TIMEOUT_SECONDS], defaults[_config.HTTP_MAX_ATTEMPTS]) == ("5", "4")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SANDBOX_HTTP_TIMEOUT_SECONDS", "soon", "not a whole number"),
+        ("SANDBOX_HTTP_TIMEOUT_SECONDS", "0", "out of range"),
+        ("SANDBOX_HTTP_MAX_ATTEMPTS", "11", "out of range"),
+    ],
+)
+def test_bad_http_tuning_is_a_settings_error(variable, value, message):
+    with pytest.raises(bootstrap_settings.SettingsError, match=message) as info:
+        Settings.from_env({variable: value})
+    assert variable in str(info.value)
+
+
+def test_functions_read_the_schema_names_from_the_environment(monkeypatch):
+    monkeypatch.setenv(_config.TABLE_KEY, "pk")
+    monkeypatch.setenv(_config.TTL_ATTRIBUTE, "ttl")
+    record = DynamoDBRecord({
+        "eventID": "e1", "eventName": "REMOVE",
+        "dynamodb": {"ApproximateCreationDateTime": 100, "Keys": {"pk": {"S": "item-1"}},
+                     "OldImage": {"pk": {"S": "item-1"}, "ttl": {"N": "99"}}, "SequenceNumber": "1"},
+    })
+    assert item_key(record) == "item-1"
+    assert is_ttl_delete(record)  # no userIdentity (LocalStack): expired by its TTL attribute
+    assert to_row(record, None, 0)["uuid"] == "item-1"
