@@ -27,11 +27,13 @@ test-slow: $(STAMP) ## Run the long scenarios too
 emulator: $(STAMP) ## Run the embedded local AWS endpoint in the foreground
 	$(VPY) -m emulator
 
-bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput)
-	$(VPY) -m tests.bench.bench_emulator
+bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput; BENCH_ARGS="--items 2000")
+	$(VPY) -m tests.bench.bench_emulator $(BENCH_ARGS)
 
-fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json
-	$(VPY) -m sandbox.fixtures --out tests/fixtures
+FIXTURES_OUT ?= tests/fixtures
+
+fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json (FIXTURES_OUT=dir)
+	$(VPY) -m sandbox.fixtures --out $(FIXTURES_OUT)
 
 .PHONY: fixtures
 
@@ -86,9 +88,12 @@ docker-logs: docker-compose-cli ## Follow the compose stack's logs
 docker-ps: docker-compose-cli ## List the compose stack's containers
 	$(COMPOSE) $(COMPOSE_FILES) ps --all
 
-expire: ## Ask LocalStack to delete expired (TTL) items now
-	@curl -fsS -X DELETE http://127.0.0.1:$(SANDBOX_EDGE_PORT)/_aws/dynamodb/expired && echo || \
-	{ echo "nothing answers DELETE /_aws/dynamodb/expired on 127.0.0.1:$(SANDBOX_EDGE_PORT): start LocalStack with make docker-up" >&2; exit 1; }
+# Where `make expire` sends its request: AWS_ENDPOINT_URL when set, else LocalStack's edge port.
+ENDPOINT ?= $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:$(SANDBOX_EDGE_PORT))
+
+expire: ## Ask LocalStack (or the emulator) to delete expired (TTL) items now (ENDPOINT=http://host:port)
+	@curl -fsS -X DELETE $(ENDPOINT)/_aws/dynamodb/expired && echo || \
+	{ echo "nothing answers DELETE /_aws/dynamodb/expired at $(ENDPOINT): start LocalStack (make docker-up) or the emulator (make emulator)" >&2; exit 1; }
 
 test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainers, compose smoke)
 	$(VPY) -m pytest -m docker -q -rs

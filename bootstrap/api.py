@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from bootstrap.context import Context, Progress, Wiring, shared_client
+from bootstrap.clients import client
+from bootstrap.context import Context, Progress, Wiring
 from bootstrap.errors import boundary
 from bootstrap.packaging import Package, cached_package
 from bootstrap.plan import Change, Plan
@@ -38,7 +39,7 @@ def _session(
     with boundary(lambda: opened[0].current_step if opened else "checking the target"):
         settings.require_target()  # before any client exists: no call may reach real AWS by accident
         _topology(settings, LOCAL_ACCOUNT_ID, functions)  # refuse a bad topology before any call
-        target = resolve_target(settings, shared_client("sts", settings))
+        target = resolve_target(settings, client("sts", settings))
         opened.append(
             Context(
                 settings=settings,
@@ -56,7 +57,7 @@ def target(settings: Settings) -> Target:
     """Who and where bootstrap would change (STS), refusing real AWS unless allowed."""
     with boundary(lambda: "asking STS for the account"):
         settings.require_target()
-        return resolve_target(settings, shared_client("sts", settings))
+        return resolve_target(settings, client("sts", settings))
 
 
 def topology_for(settings: Settings) -> Topology:

@@ -18,12 +18,6 @@ from bootstrap.waiters import Timeouts
 Progress = Callable[[str], None]
 
 
-def shared_client(service: str, settings: Settings) -> Any:
-    """bootstrap's client for ``service``: ``bootstrap.clients.client``, which caches
-    clients per endpoint and region (thread-safe), so runs in one process share them."""
-    return client(service, settings)
-
-
 def _silent(_: str) -> None:
     return None
 
@@ -64,7 +58,7 @@ class Context:
     def client(self, service: str) -> Any:
         """The shared client for ``service`` (tests put fakes into ``_clients`` first)."""
         if service not in self._clients:
-            self._clients[service] = shared_client(service, self.settings)
+            self._clients[service] = client(service, self.settings)  # cached per endpoint and region
         return self._clients[service]
 
     @cached_property

@@ -166,6 +166,8 @@ class _Run:
         self.writer = ClickWriter(
             client=ddb,
             table=target.table,
+            table_key=target.table_key,
+            ttl_attribute=target.ttl_attribute,
             run_id=options.run_id,
             ttl_seconds=options.ttl_seconds,
             on_result=self.tally.record,

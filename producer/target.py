@@ -35,6 +35,8 @@ class Target:
     table: str
     bucket: str
     stream_arn: str | None
+    table_key: str  # from the topology: the writer names no attribute itself
+    ttl_attribute: str
 
 
 def preflight(settings: Settings, topology: Topology, *, ddb: Any = None, s3: Any = None) -> Target:
@@ -59,4 +61,10 @@ def preflight(settings: Settings, topology: Topology, *, ddb: Any = None, s3: An
             f"table {table} is not keyed by {topology.table_key!r}: "
             "run `python -m bootstrap destroy` then `python -m bootstrap apply`"
         )
-    return Target(table=table, bucket=bucket, stream_arn=description.get("LatestStreamArn"))
+    return Target(
+        table=table,
+        bucket=bucket,
+        stream_arn=description.get("LatestStreamArn"),
+        table_key=topology.table_key,
+        ttl_attribute=topology.ttl_attribute,
+    )

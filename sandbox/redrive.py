@@ -66,6 +66,8 @@ class FailedBatch:
     end: str  # last sequence number (inclusive)
     size: int | None  # batchSize, when the document says
     condition: str = ""
+    first_arrival: str = ""  # approximateArrivalOfFirstRecord (ISO 8601), when the document says
+    last_arrival: str = ""
 
     @property
     def function_name(self) -> str:
@@ -114,7 +116,15 @@ class FailedBatch:
             end=str(info["endSequenceNumber"]),
             size=int(size) if isinstance(size, int) else None,
             condition=str(context.get("condition") or ""),
+            first_arrival=str(info.get("approximateArrivalOfFirstRecord") or ""),
+            last_arrival=str(info.get("approximateArrivalOfLastRecord") or ""),
         )
+
+    def replay_hours(self) -> tuple[str, str] | None:
+        """``(YYYY-MM-DDTHH, YYYY-MM-DDTHH)`` the records arrived in (for a `sandbox replay` hint)."""
+        if len(self.first_arrival) < 13 or len(self.last_arrival) < 13:
+            return None
+        return self.first_arrival[:13], self.last_arrival[:13]
 
 
 @dataclass

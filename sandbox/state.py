@@ -52,13 +52,16 @@ def _stat_fields(pid: int) -> list[str] | None:
         return None
 
 
-def process_start(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks since boot), or None if unknown (no /proc, or gone)."""
-    fields = _stat_fields(pid)
+def _start_of(fields: list[str] | None) -> int | None:
     try:
         return int(fields[19]) if fields else None  # field 22 = index 19 after the name
     except (IndexError, ValueError):
         return None
+
+
+def process_start(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot), or None if unknown (no /proc, or gone)."""
+    return _start_of(_stat_fields(pid))
 
 
 def pid_alive(pid: int, started: int | None = None) -> bool:
@@ -74,7 +77,7 @@ def pid_alive(pid: int, started: int | None = None) -> bool:
         return not Path("/proc").is_dir()
     if fields[0] == "Z":  # a zombie has exited and only waits to be reaped
         return False
-    return started is None or process_start(pid) == started
+    return started is None or _start_of(fields) == started
 
 
 def write(settings: Settings, info: StackInfo) -> StackInfo:

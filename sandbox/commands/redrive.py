@@ -49,13 +49,21 @@ def redrive(
         return
     result = _run(redriver, messages, dry_run)
     _print(result, dry_run)
-    if any(m.outcome is Outcome.GONE for m in result.messages):
+    gone = [m.batch for m in result.messages if m.outcome is Outcome.GONE and m.batch is not None]
+    if gone:
+        keys = {name: key for key, name in topology.function_names().items()}
+        hints = sorted({_replay_hint(keys.get(b.function_name, b.function_name), b.replay_hours()) for b in gone})
         note(
             "some records are no longer in their stream (expired or trimmed): their messages stay in the queue; "
-            "re-send them from the data lake with `sandbox replay --function F --from YYYY-MM-DDTHH`"
+            f"re-send them from the data lake instead: {'; '.join(hints)}"
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _replay_hint(function: str, hours: tuple[str, str] | None) -> str:
+    first, last = hours or ("YYYY-MM-DDTHH", "YYYY-MM-DDTHH")
+    return f"`sandbox replay --function {function} --from {first} --to {last}`"
 
 
 def _run(redriver: Redriver, messages: list[Message], dry_run: bool) -> RedriveResult:

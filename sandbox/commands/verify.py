@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from bootstrap.clients import client
-from producer.manifest import list_runs, load
+from bootstrap.topology import Topology
+from producer.manifest import Manifest, list_runs, load
 from producer.target import resolve_topology
-from sandbox import sinkread, target
+from sandbox import target
 from sandbox.errors import SandboxError
 from sandbox.output import console, note
 from sandbox.reconcile import SinkReport, reconcile
 from sandbox.sinkclient import SinkClient
+from sandbox.sinkwatch import SinkWatch
 
 SHOW_IDS = 5
+POLL_S = 1.0
 
 
 def verify(
@@ -36,19 +39,34 @@ def verify(
     manifest = load(settings, run_id)
     s3 = client("s3", settings)
     sink = SinkClient(settings.http_sink_url)
-    deadline = time.monotonic() + wait
-    while True:
-        reports = [
-            reconcile(manifest, "data lake", sinkread.data_lake(s3, topology)),
-            reconcile(manifest, "A (analytics)", sinkread.analytics(s3, topology)),
-            reconcile(manifest, "B (HTTP)", sinkread.http(sink)),
-        ]
-        if all(r.ok for r in reports) or time.monotonic() >= deadline:
-            break
-        time.sleep(1.0)
+    reports = _check(SinkWatch(s3, sink, topology), manifest) if wait <= 0 else _wait(s3, sink, topology, manifest, run_id, wait)
     _print(run_id, manifest.status, reports)
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
+
+
+def _check(watch: SinkWatch, manifest: Manifest) -> list[SinkReport]:
+    return [reconcile(manifest, sink, events) for sink, events in watch.poll().items()]
+
+
+def _wait(s3: Any, sink: SinkClient, topology: Topology, manifest: Manifest, run_id: str, wait: float) -> list[SinkReport]:
+    """Re-check every second until reconciled or ``wait`` s passed; the readers keep what they read."""
+    deadline = time.monotonic() + wait
+    watch = SinkWatch(s3, sink, topology)
+    with console(stderr=True).status(f"verify: reading the sinks for run {run_id}…") as status:
+        while True:
+            started = time.monotonic()
+            reports = _check(watch, manifest)
+            left = deadline - time.monotonic()
+            if all(r.ok for r in reports) or left <= 0:
+                break
+            counts = " · ".join(f"{r.sink} {r.records}/{r.expected}" for r in reports)
+            status.update(f"verify: run {run_id}: {counts} · waiting up to {left:.0f} s more")
+            time.sleep(max(0.0, min(left, POLL_S - (time.monotonic() - started))))
+    if not all(r.ok for r in reports):
+        # Before saying no: one fresh full read, in case a late key sorted before the ones already seen.
+        reports = _check(SinkWatch(s3, sink, topology), manifest)
+    return reports
 
 
 def _print(run_id: str, run_status: str, reports: list[SinkReport]) -> None:

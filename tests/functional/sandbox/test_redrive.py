@@ -138,7 +138,9 @@ def test_records_gone_from_the_stream_keep_the_message_and_point_to_replay(faile
     document = {
         "requestContext": {"functionArn": archive, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 11},
         "DDBStreamBatchInfo": {"shardId": shard["ShardId"], "startSequenceNumber": str(first - 2),
-                               "endSequenceNumber": str(first - 1), "batchSize": 2, "streamArn": stream_arn},
+                               "endSequenceNumber": str(first - 1), "batchSize": 2, "streamArn": stream_arn,
+                               "approximateArrivalOfFirstRecord": "2026-11-25T23:59:58.000Z",
+                               "approximateArrivalOfLastRecord": "2026-11-26T00:00:01.000Z"},
     }
     failed.sqs.send_message(QueueUrl=failed.queue_url, MessageBody=json.dumps(document))
     try:
@@ -146,7 +148,8 @@ def test_records_gone_from_the_stream_keep_the_message_and_point_to_replay(faile
         result = runner.invoke(app, ["redrive"], env=failed.env)
         assert result.exit_code == 1, result.output
         assert "gone" in result.stdout and "no longer in the stream" in result.stdout
-        assert "sandbox replay" in result.stderr and "Traceback" not in result.output
+        assert "sandbox replay --function archive --from 2026-11-25T23 --to 2026-11-26T00" in result.stderr
+        assert "Traceback" not in result.output
         assert failed.queued() == 1
     finally:
         failed.sqs.purge_queue(QueueUrl=failed.queue_url)

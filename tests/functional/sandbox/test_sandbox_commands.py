@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +17,9 @@ from bootstrap.settings import Settings
 from producer import manifest as manifests
 from sandbox import state
 from sandbox.cli import app
+from sandbox.commands import verify as verify_command
+from sandbox.reconcile import SinkEvent
+from sandbox.sinkwatch import SinkWatch
 
 from .conftest import Pipeline
 
@@ -59,6 +64,35 @@ def test_verify_names_missing_clicks(pipeline: Pipeline) -> None:
     assert result.exit_code == 1
     assert result.stderr.count("missing 00000000-0000-4000-8000-000000000000") == 3  # in every sink
     assert "NOT reconciled" in result.stdout
+
+
+def test_verify_wait_keeps_its_readers_between_checks(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a run that never reconciles (a click that was never written)
+    broken = manifests.load(pipeline.settings, pipeline.run.run_id)
+    broken.run_id = f"{pipeline.run.run_id}-waited"
+    broken.clicks.append("00000000-0000-4000-8000-000000000001")
+    manifests.save(pipeline.settings, pipeline.topology.data_lake_bucket, broken)
+    watches: list[CountingWatch] = []
+
+    class CountingWatch(SinkWatch):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.polls = 0
+            watches.append(self)
+
+        def poll(self) -> dict[str, list[SinkEvent]]:
+            self.polls += 1
+            return super().poll()
+
+    clock = [0.0]
+    monkeypatch.setattr(verify_command, "SinkWatch", CountingWatch)
+    monkeypatch.setattr(verify_command, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s)))
+    # WHEN verify waits 3 s THEN it re-checks each second with the same readers, then once afresh
+    result = runner.invoke(app, ["verify", broken.run_id, "--wait", "3"], env=pipeline.env)
+    assert result.exit_code == 1 and "NOT reconciled" in result.stdout
+    loop, final = watches
+    assert loop.polls == 4 and final.polls == 1
+    assert loop.objects_read == final.objects_read > 0  # every object read once, however many checks
 
 
 def test_verify_unknown_run(pipeline: Pipeline) -> None:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import bootstrap
-from bootstrap import context
+from bootstrap import api, context
 from bootstrap.cli import app
 from bootstrap.errors import BootstrapError, ConfigurationError
 from bootstrap.settings import Settings
@@ -29,6 +29,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"a {service} client was created")
 
     monkeypatch.setattr(context, "client", refuse)
+    monkeypatch.setattr(api, "client", refuse)
 
 
 def test_real_aws_is_refused_without_opt_in(no_network: None) -> None:
@@ -38,7 +39,7 @@ def test_real_aws_is_refused_without_opt_in(no_network: None) -> None:
 
 
 def test_real_aws_with_opt_in_names_the_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(context, "client", lambda service, settings, **_: FakeSts())
+    monkeypatch.setattr(api, "client", lambda service, settings, **_: FakeSts())
     target = bootstrap.target(Settings(endpoint_url=None, allow_real_aws=True, region="eu-west-1"))
     assert target.real_aws and target.account_id == "111122223333"
     assert target.describe().startswith("REAL AWS account 111122223333")

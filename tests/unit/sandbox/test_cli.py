@@ -60,7 +60,7 @@ def assert_user_error(result, code: int, *fragments: str) -> None:  # type: igno
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("up", "status", "down", "produce", "bootstrap", "logs", "env", "verify", "backend"):
+    for command in ("up", "status", "down", "produce", "bootstrap", "logs", "env", "verify", "backend", "replay", "redrive"):
         assert command in result.output
 
 
@@ -108,7 +108,7 @@ def test_docker_asked_for_but_absent(env: dict[str, str | None], tmp_path: Path)
 
 @pytest.mark.parametrize(
     "args",
-    [["status"], ["logs"], ["verify"], ["bootstrap", "plan"], ["bootstrap", "apply"], ["bootstrap", "destroy"]],
+    [["status"], ["logs"], ["verify"], ["redrive"], ["bootstrap", "plan"], ["bootstrap", "apply"], ["bootstrap", "destroy"]],
 )
 def test_backend_not_running(env: dict[str, str | None], free_port: int, args: list[str]) -> None:
     result = runner.invoke(app, args, env={**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port}"})
@@ -167,3 +167,33 @@ def test_up_rejects_a_bad_rate(env: dict[str, str | None]) -> None:
 def test_down_without_a_stack(env: dict[str, str | None]) -> None:
     result = runner.invoke(app, ["down"], env=env)
     assert result.exit_code == 0 and "no embedded sandbox is running" in result.output
+
+
+def test_replay_has_no_short_f(env: dict[str, str | None]) -> None:
+    """`-f` means --follow for `sandbox logs`; replay spells --function out."""
+    result = runner.invoke(app, ["replay", "-f", "archive", "--dry-run"], env=env)
+    assert result.exit_code == 2 and "No such option: -f" in result.output
+
+
+def test_produce_gets_the_running_stacks_settings_without_touching_the_environment(
+    env: dict[str, str | None], free_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a running stack recorded in the state dir and no AWS_ENDPOINT_URL
+    settings = Settings(state_dir=str(env["SANDBOX_STATE_DIR"]))
+    stack = f"http://127.0.0.1:{free_port}"
+    state.write(settings, state.StackInfo(os.getpid(), "embedded", stack, "http://127.0.0.1:1/deliveries", time.time()))
+    seen: list[tuple[Settings, str | None]] = []
+
+    def produce(given: Settings, *_: object, **__: object) -> None:
+        seen.append((given, os.environ.get("AWS_ENDPOINT_URL")))
+        raise KeyboardInterrupt  # stop right there
+
+    monkeypatch.setattr("producer.cli.produce", produce)
+    # WHEN `sandbox produce` runs THEN the producer gets the stack's endpoint as Settings, os.environ stays as it was
+    result = runner.invoke(app, ["produce", "--count", "1"], env=env)
+    assert result.exit_code == 130, result.output
+    ((given, environ_endpoint),) = seen
+    assert given.endpoint_url == stack and environ_endpoint is None
+    # AND --prefix still overrides, through the same settings source
+    runner.invoke(app, ["produce", "--count", "1", "--prefix", "other"], env=env)
+    assert seen[-1][0].prefix == "other" and seen[-1][0].endpoint_url == stack
