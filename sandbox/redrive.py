@@ -17,15 +17,15 @@ back (``sandbox replay``).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from sandbox.lambda_events import dynamodb_record, kinesis_record, wire
 
 #: A received message stays invisible to others this long while we work on it.
 VISIBILITY_TIMEOUT_S = 900
@@ -250,65 +250,22 @@ def _sequence(batch: FailedBatch, record: dict[str, Any]) -> str:
     return str(record["SequenceNumber"])
 
 
-# --- the Lambda event, in AWS's shape (as emulator/events.py delivers it) -------------------
-def _wire(value: Any) -> Any:
-    """JSON wire form of boto3's parsed values: bytes as base64 text, times as epoch seconds."""
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode()
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
-
-
+# --- the Lambda event, in AWS's shape (sandbox/lambda_events.py) ---------------------------
 def dynamodb_event(batch: FailedBatch, records: list[dict[str, Any]]) -> dict[str, Any]:
     """GetRecords records -> the event a DynamoDB stream mapping delivers."""
-    out = []
-    for record in records:
-        body = _wire(record["dynamodb"])
-        if isinstance(body.get("ApproximateCreationDateTime"), float):
-            body["ApproximateCreationDateTime"] = float(int(body["ApproximateCreationDateTime"]))
-        event: dict[str, Any] = {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": batch.region,
-            "dynamodb": body,
-            "eventSourceARN": batch.stream_arn,
-        }
-        if record.get("userIdentity"):
-            event["userIdentity"] = _wire(record["userIdentity"])
-        out.append(event)
-    return {"Records": out}
+    return {"Records": [dynamodb_record(r, region=batch.region, stream_arn=batch.stream_arn) for r in records]}
 
 
 def kinesis_event(batch: FailedBatch, records: list[dict[str, Any]], role_arn: str) -> dict[str, Any]:
-    """GetRecords records -> the event a Kinesis mapping delivers (``invokeIdentityArn`` = the function's role)."""
-    out = []
-    for record in records:
-        sequence = str(record["SequenceNumber"])
-        arrival = record.get("ApproximateArrivalTimestamp")
-        out.append({
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": record["PartitionKey"],
-                "sequenceNumber": sequence,
-                "data": base64.b64encode(record["Data"]).decode(),
-                "approximateArrivalTimestamp": round(arrival.timestamp(), 3) if isinstance(arrival, datetime) else arrival,
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{batch.shard_id}:{sequence}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": role_arn,
-            "awsRegion": batch.region,
-            "eventSourceARN": batch.stream_arn,
-        })
-    return {"Records": out}
+    """GetRecords records -> the event a Kinesis mapping delivers."""
+    return {"Records": [
+        kinesis_record(
+            partition_key=r["PartitionKey"], data=r["Data"], sequence=str(r["SequenceNumber"]), shard_id=batch.shard_id,
+            arrival=wire(r.get("ApproximateArrivalTimestamp") or 0.0), role_arn=role_arn, region=batch.region,
+            stream_arn=batch.stream_arn,
+        )
+        for r in records
+    ]}
 
 
 # --- the run --------------------------------------------------------------------------------

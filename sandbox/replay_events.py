@@ -14,7 +14,6 @@ Records are encoded by fanout's own ``to_entry``: the bytes fanout would have pu
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,6 +21,7 @@ from typing import Any
 
 from functions._stream import JunkRecord
 from functions.fanout import to_entry
+from sandbox import lambda_events
 
 REPLAY_SHARD = "replay"
 Record = dict[str, Any]
@@ -84,22 +84,10 @@ def _arrival(record: Record, day: date | None) -> float:
 def kinesis_record(record: Record, shard: str, sequence: str, arrival: float, source: KinesisSource) -> Record:
     """One Kinesis record in the Lambda event shape, its data the way fanout puts it."""
     entry = to_entry(record)
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": entry.partition_key,
-            "sequenceNumber": sequence,
-            "data": base64.b64encode(entry.data).decode("ascii"),
-            "approximateArrivalTimestamp": round(arrival, 3),
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard}:{sequence}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": source.role_arn,
-        "awsRegion": source.region,
-        "eventSourceARN": source.stream_arn,
-    }
+    return lambda_events.kinesis_record(
+        partition_key=entry.partition_key, data=entry.data, sequence=sequence, shard_id=shard, arrival=arrival,
+        role_arn=source.role_arn, region=source.region, stream_arn=source.stream_arn,
+    )
 
 
 def _replay_coordinates(record: Record, source: KinesisSource) -> Record:
