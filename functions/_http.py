@@ -1,5 +1,9 @@
-"""POST one JSON document with timeouts and bounded retries (stdlib urllib only:
+"""POST one JSON document with timeouts and bounded retries (stdlib http.client only:
 the Lambda runtime has no ``requests`` and the zip stays pure Python).
+
+Connections are kept alive between records and invocations of a warm function (a
+new TCP connection per record cost more than the POST itself). A kept connection
+the server has meanwhile closed is replaced at once, without counting as an attempt.
 
 Retried: connection errors, timeouts, 408, 429 (honouring a short Retry-After) and
 5xx. Anything else non-2xx is permanent (e.g. 400 for junk): retrying cannot help.
@@ -10,9 +14,8 @@ from __future__ import annotations
 import http.client
 import json
 import time
-import urllib.error
-import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import _retry
 
@@ -29,12 +32,61 @@ class DeliveryError(RuntimeError):
         self.retryable = retryable
 
 
-def _retry_after(error: urllib.error.HTTPError) -> float | None:
-    value = error.headers.get("Retry-After") if error.headers else None
+_connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+#: Errors that mean "a kept-alive connection was closed by the server meanwhile".
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def _retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date: fall back to our own backoff
+
+
+def _connection(url: str, timeout: float) -> tuple[tuple[str, str, int], http.client.HTTPConnection, str]:
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    key = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
+    connection = _connections.get(key)
+    if connection is None:
+        factory = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        connection = factory(key[1], key[2], timeout=timeout)
+        _connections[key] = connection
+    connection.timeout = timeout
+    if connection.sock is not None:
+        connection.sock.settimeout(timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return key, connection, path
+
+
+def _drop(key: tuple[str, str, int]) -> None:
+    connection = _connections.pop(key, None)
+    if connection is not None:
+        connection.close()
+
+
+def _exchange(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str | None]:
+    """One POST on a kept-alive connection; returns (status, Retry-After)."""
+    for fresh in (False, True):
+        key, connection, path = _connection(url, timeout)
+        reused = connection.sock is not None
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+        except _STALE:
+            _drop(key)
+            if reused and not fresh:
+                continue  # the server closed the idle connection: one immediate retry
+            raise
+        except (OSError, http.client.HTTPException):
+            _drop(key)
+            raise
+        if response.will_close:
+            _drop(key)
+        return response.status, response.getheader("Retry-After")
+    raise AssertionError("unreachable")
 
 
 def post_json(url: str, document: Any, headers: dict[str, str], timeout: float, attempts: int,
@@ -51,22 +103,20 @@ def post_json(url: str, document: Any, headers: dict[str, str], timeout: float, 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise DeliveryError(f"out of time after {attempt - 1} attempts ({problem})", retryable=True)
-        request = urllib.request.Request(
-            url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
-        )
         wait: float | None = None
         try:
-            with urllib.request.urlopen(request, timeout=min(timeout, remaining)) as response:
-                response.read()
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            error.close()
-            problem = f"HTTP {error.code}"
-            if error.code not in RETRYABLE_STATUS and error.code < 500:
-                raise DeliveryError(f"sink refused the document: {problem}", retryable=False) from error
-            wait = _retry_after(error) if error.code == 429 else None
+            status, retry_after = _exchange(
+                url, body, {"Content-Type": "application/json", **headers}, min(timeout, remaining)
+            )
         except (OSError, http.client.HTTPException) as error:  # refused, reset, timeout, DNS
             problem = f"{type(error).__name__}: {error}"
+        else:
+            if 200 <= status < 300:
+                return status
+            problem = f"HTTP {status}"
+            if status not in RETRYABLE_STATUS and status < 500:
+                raise DeliveryError(f"sink refused the document: {problem}", retryable=False)
+            wait = _retry_after(retry_after) if status == 429 else None
         if attempt < attempts:
             step = next(waits)
             chosen = min(BACKOFF_CAP_SECONDS, wait) if wait is not None else step

@@ -55,6 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive: consumer B reuses connections
+    # Headers and body go out in separate writes; with Nagle on, the second waits for the
+    # client's delayed ACK (~40 ms per request on a kept-alive connection).
+    disable_nagle_algorithm = True
     _ROUTES: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", DELIVERIES_PATH): "_post_delivery",
         ("GET", DELIVERIES_PATH): "_get_deliveries",
