@@ -43,7 +43,7 @@ STATE_DIR := $(or $(SANDBOX_STATE_DIR),.sandbox)
 # `sandbox backend` prints docker|embedded on stdout and why on stderr (BACKEND=... forces one).
 CHOOSE_BACKEND = BACKEND="$(BACKEND)" $(SANDBOX) backend
 
-up: $(STAMP) ## Start everything in the foreground (Docker if an engine answers, else embedded; BACKEND=embedded|docker; UP_ARGS="--rate 20"); Ctrl-C stops
+up: $(STAMP) ## Start everything in the foreground (Docker if an engine answers, else embedded; BACKEND=embedded|docker; UP_ARGS="--rate 20"); Ctrl-C stops (the embedded producer: 7 days at most)
 	@backend=$$($(CHOOSE_BACKEND)) || exit $$?; \
 	if [ "$$backend" = docker ]; then exec $(MAKE) --no-print-directory docker-up; \
 	else exec $(SANDBOX) up $(UP_ARGS); fi
@@ -88,12 +88,17 @@ docker-logs: docker-compose-cli ## Follow the compose stack's logs
 docker-ps: docker-compose-cli ## List the compose stack's containers
 	$(COMPOSE) $(COMPOSE_FILES) ps --all
 
-# Where `make expire` sends its request: AWS_ENDPOINT_URL when set, else LocalStack's edge port.
-ENDPOINT ?= $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:$(SANDBOX_EDGE_PORT))
+# Where `make expire` sends its request: ENDPOINT, else AWS_ENDPOINT_URL, else LocalStack's edge port when
+# SANDBOX_EDGE_PORT is given, else the running sandbox's endpoint as `sandbox env` tells it (its stack.json; else :4566).
+ENDPOINT ?= $(or $(AWS_ENDPOINT_URL),$(if $(filter-out file undefined,$(origin SANDBOX_EDGE_PORT)),http://127.0.0.1:$(SANDBOX_EDGE_PORT)))
 
-expire: ## Ask LocalStack (or the emulator) to delete expired (TTL) items now (ENDPOINT=http://host:port)
-	@curl -fsS -X DELETE $(ENDPOINT)/_aws/dynamodb/expired && echo || \
-	{ echo "nothing answers DELETE /_aws/dynamodb/expired at $(ENDPOINT): start LocalStack (make docker-up) or the emulator (make emulator)" >&2; exit 1; }
+expire: $(STAMP) ## Delete expired (TTL) items now, on the running sandbox or LocalStack (ENDPOINT=http://host:port)
+	@endpoint="$(ENDPOINT)"; [ -n "$$endpoint" ] || endpoint=$$($(SANDBOX) env 2>/dev/null | sed -n 's/^export AWS_ENDPOINT_URL=//p'); \
+	endpoint=$${endpoint:-http://127.0.0.1:4566}; \
+	out=$$(curl -sSf --max-time 30 -X DELETE "$$endpoint/_aws/dynamodb/expired" 2>&1); rc=$$?; \
+	if [ $$rc = 0 ]; then echo "$$out"; \
+	elif [ $$rc = 22 ]; then echo "error: $$endpoint refused DELETE /_aws/dynamodb/expired ($${out#curl: }) (fix: point ENDPOINT at the sandbox or LocalStack)" >&2; exit 1; \
+	else echo "error: nothing answers at $$endpoint (fix: start the sandbox with \`make up\`, or set ENDPOINT=http://host:port)" >&2; exit 1; fi
 
 test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainers, compose smoke)
 	$(VPY) -m pytest -m docker -q -rs

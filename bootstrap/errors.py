@@ -104,7 +104,7 @@ def translate(error: BaseException, step: str) -> BootstrapError:
         url = getattr(error, "kwargs", {}).get("endpoint_url", "the endpoint")
         return BootstrapError(
             f"{where}cannot reach {url}",
-            f"start the emulator (`python -m emulator`) or LocalStack (`make up`), "
+            f"start the sandbox with `make up` (or only the emulator: `make emulator`), "
             f"or point {ENV_ENDPOINT} at a running one",
         )
     if isinstance(error, ReadTimeoutError):

@@ -45,7 +45,21 @@ _FALSY = frozenset({"", "0", "false", "no", "off"})
 
 
 class SettingsError(ValueError):
-    """A configuration value a user set is not usable; the message says which and why."""
+    """A configuration value a user set is not usable: ``message`` says which and why, ``fix`` what to do.
+
+    ``str(error)`` is the documented one-line shape ``… (fix: …)``, so every CLI that
+    prints it (bootstrap, producer, sandbox) shows the fix.
+    """
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(f"{message} (fix: {fix})" if fix else message)
+        self.message = message
+        self.fix = fix
+
+
+def _url_example(name: str) -> str:
+    """The example URL a fix shows for ``name`` (the sink's own for the sink's variable)."""
+    return DEFAULT_HTTP_SINK_URL if name == ENV_HTTP_SINK_URL else DEFAULT_ENDPOINT
 
 
 def _check_url(name: str, value: str) -> None:
@@ -53,12 +67,13 @@ def _check_url(name: str, value: str) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(value)
+    fix = f"use a URL like {_url_example(name)}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{name}={value!r} is not a URL like {DEFAULT_ENDPOINT}")
+        raise SettingsError(f"{name}={value!r} is not an http(s) URL", fix)
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
-        raise SettingsError(f"{name}={value!r} has a malformed port") from None
+        raise SettingsError(f"{name}={value!r} has a malformed port", fix) from None
 
 
 def parse_bool(name: str, raw: str | None) -> bool:
@@ -68,18 +83,19 @@ def parse_bool(name: str, raw: str | None) -> bool:
         return True
     if value in _FALSY:
         return False
-    raise SettingsError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+    raise SettingsError(f"{name}={raw!r} is not a boolean", "use 1/0, true/false or yes/no")
 
 
 def _parse_int(name: str, raw: str | None, default: int, minimum: int, maximum: int) -> int:
     if raw is None or raw.strip() == "":
         return default
+    fix = f"use a whole number from {minimum} to {maximum}"
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+        raise SettingsError(f"{name}={raw!r} is not a whole number", fix) from None
     if not minimum <= value <= maximum:
-        raise SettingsError(f"{name}={value} is out of range ({minimum}..{maximum})")
+        raise SettingsError(f"{name}={value} is out of range ({minimum}..{maximum})", fix)
     return value
 
 
@@ -105,7 +121,9 @@ class Settings:
             _check_url(ENV_ENDPOINT, self.endpoint_url)
         _check_url(ENV_HTTP_SINK_URL, self.http_sink_url)
         if not _REGION.match(self.region):
-            raise SettingsError(f"{ENV_REGION}={self.region!r} is not an AWS region name like {DEFAULT_REGION}")
+            raise SettingsError(
+                f"{ENV_REGION}={self.region!r} is not an AWS region name", f"use a region like {DEFAULT_REGION}"
+            )
 
     @property
     def is_local(self) -> bool:
@@ -116,9 +134,9 @@ class Settings:
         """Refuse to touch real AWS unless the user asked for it explicitly."""
         if self.endpoint_url is None and not self.allow_real_aws:
             raise SettingsError(
-                f"{ENV_ENDPOINT} is not set, so this would talk to real AWS. "
-                f"For the sandbox: export {ENV_ENDPOINT}={DEFAULT_ENDPOINT} (or run `sandbox env`); "
-                f"to deploy to your AWS account on purpose: export {ENV_ALLOW_REAL_AWS}=1"
+                f"{ENV_ENDPOINT} is not set, so this would talk to real AWS",
+                f'for the sandbox: eval "$(sandbox env)" (or export {ENV_ENDPOINT}={DEFAULT_ENDPOINT}); '
+                f"for your AWS account on purpose: export {ENV_ALLOW_REAL_AWS}=1",
             )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -132,12 +150,13 @@ class Settings:
         view_type = env.get(ENV_STREAM_VIEW_TYPE, DEFAULT_STREAM_VIEW_TYPE).strip().upper()
         if view_type not in STREAM_VIEW_TYPES:
             raise SettingsError(
-                f"{ENV_STREAM_VIEW_TYPE}={view_type!r} is not one of {', '.join(STREAM_VIEW_TYPES)}"
+                f"{ENV_STREAM_VIEW_TYPE}={view_type!r} is not a stream view type",
+                f"use one of {', '.join(STREAM_VIEW_TYPES)}",
             )
         prefix = env.get(ENV_PREFIX, DEFAULT_PREFIX).strip() or DEFAULT_PREFIX
         if not prefix.replace("-", "").isalnum() or prefix != prefix.lower() or len(prefix) > 20:
             raise SettingsError(
-                f"{ENV_PREFIX}={prefix!r}: use at most 20 lowercase letters, digits and dashes"
+                f"{ENV_PREFIX}={prefix!r} is not a valid prefix", "use at most 20 lowercase letters, digits and dashes"
             )
         # No (or an empty) AWS_ENDPOINT_URL means real AWS, as in botocore.
         endpoint = (env.get(ENV_ENDPOINT) or "").strip() or None

@@ -157,8 +157,15 @@ def run_command(
     if summary.status == "interrupted":
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.failed:
-        err.print(f"{summary.failed} writes failed; see failed[] in {summary.manifest_uri}")
-        raise typer.Exit(EXIT_FAILED)
+        _fail(
+            err,
+            ProducerError(
+                f"{summary.failed} writes of run {summary.run_id} failed",
+                f"see failed[] in {summary.manifest_uri}; once the cause is fixed, "
+                f"run again (--seed {summary.seed} repeats the content)",
+            ),
+            EXIT_FAILED,
+        )
 
 
 app.command(name="produce")(produce_command)

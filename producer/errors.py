@@ -1,7 +1,8 @@
 """The producer's error hierarchy and the one place botocore errors are translated.
 
 Callers (the CLI, ``sandbox produce``) catch :class:`ProducerError` once and
-print its message: one line that names the fix, never a traceback.
+print ``error: <str(error)>``: one line in the documented shape ``… (fix: …)``,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from bootstrap.settings import ENV_ENDPOINT, Settings
+from bootstrap.settings import DEFAULT_PREFIX, ENV_ENDPOINT, Settings
 
 #: Error codes that mean "not applied, try again later" (safe to retry any write).
 THROTTLE_CODES = frozenset(
@@ -45,9 +46,20 @@ _BUCKET_MISSING_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
 
 
 class ProducerError(Exception):
-    """A failure the user can act on; ``str(error)`` is the one line to show."""
+    """A failure the user can act on: ``message`` says what, ``fix`` what to do.
+
+    ``str(error)`` is the one line to show: ``message (fix: fix)``.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} (fix: {self.fix})" if self.fix else self.message
 
 
 class OptionsError(ProducerError, ValueError):
@@ -70,6 +82,10 @@ class BucketNotFound(ProducerError):
 
 class ManifestNotFound(ProducerError):
     """No manifest is stored for the requested run id."""
+
+
+class RunIdTaken(OptionsError):
+    """The run id already names a stored run: reusing it would overwrite that run's manifest."""
 
 
 class AccessProblem(ProducerError):
@@ -106,6 +122,20 @@ def _where(settings: Settings) -> str:
     return settings.endpoint_url or f"AWS ({settings.region})"
 
 
+def bootstrap_command(settings: Settings, command: str = "apply") -> str:
+    """How to run ``bootstrap <command>`` for these settings, as a fix names it.
+
+    ``sandbox bootstrap`` finds the running sandbox by itself; ``python -m bootstrap``
+    needs the endpoint spelled out (it refuses to guess, since no endpoint means AWS).
+    The prefix is named only when it is not the default.
+    """
+    prefix = f" --prefix {settings.prefix}" if settings.prefix != DEFAULT_PREFIX else ""
+    standalone = f"python -m bootstrap {command}{prefix}"
+    if settings.endpoint_url:
+        standalone = f"{ENV_ENDPOINT}={settings.endpoint_url} {standalone}"
+    return f"`sandbox bootstrap {command}{prefix}` (or `{standalone}`)"
+
+
 def translate(
     error: BaseException, settings: Settings, *, table: str = "", bucket: str = ""
 ) -> ProducerError | None:
@@ -115,28 +145,34 @@ def translate(
     if is_connect_failure(error) or is_transport_failure(error):
         if settings.endpoint_url:
             return EndpointUnreachable(
-                f"cannot reach {settings.endpoint_url}: start the sandbox with `make up` "
-                f"(or point {ENV_ENDPOINT} / --endpoint-url at a running one)"
+                f"cannot reach {settings.endpoint_url}",
+                f"start the sandbox with `make up`, or point {ENV_ENDPOINT} / --endpoint-url at a running one",
             )
-        return EndpointUnreachable(f"cannot reach {_where(settings)}: check your network")
+        return EndpointUnreachable(f"cannot reach {_where(settings)}", "check your network")
     if isinstance(error, NoCredentialsError):
         return AccessProblem(
-            "no AWS credentials found: configure them (aws configure) or set "
-            f"{ENV_ENDPOINT} to use the sandbox"
+            "no AWS credentials found",
+            f'for the sandbox: eval "$(sandbox env)" (or set {ENV_ENDPOINT}); for AWS: aws configure',
         )
     code = error_code(error)
     if code == "ResourceNotFoundException" and table:
         return TableNotFound(
-            f"table {table} not found at {_where(settings)}: run `python -m bootstrap apply`"
+            f"table {table} not found at {_where(settings)}", f"run {bootstrap_command(settings)}"
         )
     if code in _BUCKET_MISSING_CODES and bucket:
         return BucketNotFound(
-            f"bucket {bucket} not found at {_where(settings)}: run `python -m bootstrap apply`"
+            f"bucket {bucket} not found at {_where(settings)}", f"run {bootstrap_command(settings)}"
         )
     if code in _CREDENTIAL_CODES:
-        return AccessProblem(f"{_where(settings)} refused the credentials ({code}): {error}")
+        return AccessProblem(
+            f"{_where(settings)} refused the credentials ({code}): {error}",
+            'check your AWS credentials (the sandbox accepts the ones `eval "$(sandbox env)"` sets)',
+        )
     if isinstance(error, (BotoCoreError, ClientError)):
-        return ProducerError(f"{_where(settings)} answered with an error: {error}")
+        return ProducerError(
+            f"{_where(settings)} answered with an error: {error}",
+            "fix the cause it names, then run the producer again (a new run)",
+        )
     return None
 
 

@@ -35,7 +35,7 @@ from botocore.exceptions import ClientError
 
 from bootstrap.clients import client
 from bootstrap.settings import Settings
-from producer.errors import ManifestNotFound, OptionsError, ProducerError, boundary, error_code
+from producer.errors import ManifestNotFound, OptionsError, ProducerError, RunIdTaken, boundary, error_code
 from producer.target import resolve_topology
 
 PREFIX = "manifests/"
@@ -54,7 +54,7 @@ def check_run_id(run_id: str) -> str:
     """Run ids become S3 keys and attribute values: keep them short and plain."""
     if not RUN_ID_PATTERN.match(run_id):
         raise OptionsError(
-            f"run id {run_id!r} is not valid: use 1-64 letters, digits, '.', '_' or '-'"
+            f"run id {run_id!r} is not valid", "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return run_id
 
@@ -185,9 +185,12 @@ class ManifestWriter:
         part_interval_s: float = PART_INTERVAL_S,
         part_max_ids: int = PART_MAX_IDS,
         clock: Callable[[], float] = time.monotonic,
+        new_run: bool = False,
     ) -> None:
+        """``new_run``: the first save creates the header only if no run has it (never overwrites one)."""
         self.settings, self.bucket, self.header = settings, bucket, header
         self._s3 = s3
+        self._must_create = new_run
         self._part_interval, self._part_max = part_interval_s, part_max_ids
         self._clock = clock
         self._pending = Manifest(header.run_id, header.table, header.seed)
@@ -231,12 +234,53 @@ class ManifestWriter:
                 self._pending = Manifest(self.header.run_id, self.header.table, self.header.seed)
             if due:
                 self._last_part = self._clock()
-            _put(s3, self.bucket, manifest_key(self.header.run_id), self.header.to_json())
+            self._put_header(s3)
         return self.uri
 
+    def _put_header(self, s3: Any) -> None:
+        key = manifest_key(self.header.run_id)
+        if not self._must_create:
+            _put(s3, self.bucket, key, self.header.to_json())
+            return
+        try:  # atomic: two runs started with the same id at once cannot both get it
+            _put(s3, self.bucket, key, self.header.to_json(), IfNoneMatch="*")
+        except ClientError as error:
+            if error_code(error) not in _TAKEN_CODES:
+                raise
+            raise _taken(self.bucket, self.header.run_id) from None
+        self._must_create = False
 
-def _put(s3: Any, bucket: str, key: str, text: str) -> None:
-    s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json")
+
+def _put(s3: Any, bucket: str, key: str, text: str, **conditions: str) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json", **conditions)
+
+
+#: S3's answers to a conditional create of a key that exists (412), or is being created (409).
+_TAKEN_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
+
+
+def _taken(bucket: str, run_id: str) -> RunIdTaken:
+    return RunIdTaken(
+        f"run id {run_id} is taken: s3://{bucket}/{manifest_key(run_id)} holds an earlier run",
+        "pick another --run-id (or leave it out for a new one)",
+    )
+
+
+def require_new_run(settings: Settings, bucket: str, run_id: str, *, s3: Any = None) -> None:
+    """Refuse a run id that already has a manifest, before anything is written.
+
+    A second run with the same id would overwrite the first run's manifest, and with
+    it the only record of which clicks that run wrote.
+    """
+    with boundary(settings, bucket=bucket):
+        s3 = s3 or client("s3", settings)
+        try:
+            s3.head_object(Bucket=bucket, Key=manifest_key(run_id))
+        except ClientError as error:
+            if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+                return
+            raise
+    raise _taken(bucket, run_id)
 
 
 def save(settings: Settings, bucket: str, manifest: Manifest, *, s3: Any = None) -> str:
@@ -265,7 +309,10 @@ def load(
         s3 = s3 or client("s3", settings)
         raw = _get(s3, bucket, manifest_key(run_id))
         if raw is None:
-            raise ManifestNotFound(f"no manifest for run {run_id} in s3://{bucket}/{PREFIX}")
+            raise ManifestNotFound(
+                f"no manifest for run {run_id} in s3://{bucket}/{PREFIX}",
+                f"check the run id (`aws s3 ls s3://{bucket}/{PREFIX}` lists the runs)",
+            )
         data = json.loads(raw)
         if data.get("version", 1) == 1:
             return Manifest.from_v1(data)
@@ -275,7 +322,8 @@ def load(
             parts = list(pool.map(lambda key: _get(s3, bucket, key), keys))
     if any(part is None for part in parts):
         raise ProducerError(
-            f"the manifest of run {run_id} is incomplete: a part is missing under s3://{bucket}/{PREFIX}{run_id}/"
+            f"the manifest of run {run_id} is incomplete: a part is missing under s3://{bucket}/{PREFIX}{run_id}/",
+            "parts are never deleted by the sandbox: use another run (or produce a new one)",
         )
     manifest = Manifest(
         header.run_id, header.table, header.seed, header.status, header.started_at,
@@ -299,15 +347,37 @@ def _get(s3: Any, bucket: str, key: str) -> bytes | None:
 
 
 def list_runs(settings: Settings, bucket: str, *, s3: Any = None) -> list[str]:
-    """Run ids with a manifest, oldest first (default run ids sort by start time)."""
+    """Run ids with a manifest, oldest first by the header's ``started_at``.
+
+    Not by id: ``--run-id`` takes any name, so ids need not sort by time. Costs one
+    listing plus one small read per run (the headers, in parallel; never the parts).
+    """
     runs: list[str] = []
     with boundary(settings, bucket=bucket):
-        paginator = (s3 or client("s3", settings)).get_paginator("list_objects_v2")
+        s3 = s3 or client("s3", settings)
+        paginator = s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=PREFIX, Delimiter="/"):
             runs += [
                 o["Key"][len(PREFIX) : -len(".json")] for o in page.get("Contents", []) if o["Key"].endswith(".json")
             ]
-    return sorted(runs)
+        with ThreadPoolExecutor(max_workers=LOAD_THREADS) as pool:
+            headers = list(pool.map(lambda run: _get(s3, bucket, f"{PREFIX}{run}.json"), runs))
+    started = {run: _started_at(raw) for run, raw in zip(runs, headers, strict=True) if raw is not None}
+    return sorted(started, key=lambda run: (started[run], run))
+
+
+def latest(settings: Settings, bucket: str, *, s3: Any = None) -> str | None:
+    """The id of the run that started last, or None when no run has a manifest."""
+    runs = list_runs(settings, bucket, s3=s3)
+    return runs[-1] if runs else None
+
+
+def _started_at(raw: bytes) -> int:
+    """A header's start time (epoch ms); 0 for one that cannot be read (listed, sorted first)."""
+    try:
+        return int(json.loads(raw).get("started_at") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return 0
 
 
 __all__ = [
@@ -317,9 +387,11 @@ __all__ = [
     "ManifestHeader",
     "ManifestWriter",
     "check_run_id",
+    "latest",
     "list_runs",
     "load",
     "manifest_key",
     "part_key",
+    "require_new_run",
     "save",
 ]

@@ -48,7 +48,7 @@ class ProduceOptions:
     def validated(self) -> ProduceOptions:
         """Check every value; return a copy with count/seed/run_id resolved. Raises OptionsError."""
         if self.count is not None and self.duration is not None:
-            raise OptionsError("use either --count or --duration, not both")
+            raise OptionsError("use either --count or --duration, not both", "drop one of them")
         _check_range("--count", self.count, 1, _MAX_COUNT, integer=True)
         _check_range("--duration", self.duration, 0.001, _MAX_DURATION)
         _check_range("--rate", self.rate, 0.0, 1e6)
@@ -57,12 +57,14 @@ class ProduceOptions:
         _check_range("--delete-ratio", self.delete_ratio, 0.0, 1.0)
         _check_range("--ttl-seconds", self.ttl_seconds, 1, _MAX_TTL, integer=True)
         if self.seed is not None and not 0 <= self.seed < 2**63:
-            raise OptionsError(f"--seed must be between 0 and 2**63-1 (got {self.seed})")
+            raise OptionsError(
+                f"--seed must be between 0 and 2**63-1 (got {self.seed})", "use a whole number >= 0, e.g. --seed 7"
+            )
         try:
             mode = WriteMode(self.write_mode)
         except ValueError:
             choices = ", ".join(m.value for m in WriteMode)
-            raise OptionsError(f"--write-mode must be one of {choices}") from None
+            raise OptionsError(f"--write-mode must be one of {choices}", "use --write-mode auto") from None
         run_id = check_run_id(self.run_id) if self.run_id is not None else new_run_id()
         return replace(
             self,
@@ -96,12 +98,13 @@ def _check_range(
     if value is None:
         return
     kinds = (int,) if integer else (int, float)
+    kind = "a whole number" if integer else "a number"
+    fix = f"use {kind} from {_fmt(low)} to {_fmt(high)}"
     if isinstance(value, bool) or not isinstance(value, kinds) or math.isnan(value):
-        kind = "a whole number" if integer else "a number"
-        raise OptionsError(f"{flag} must be {kind} (got {value!r})")
+        raise OptionsError(f"{flag} must be {kind} (got {value!r})", fix)
     if not low <= value <= high:
         raise OptionsError(
-            f"{flag} must be between {_fmt(low)} and {_fmt(high)} (got {_fmt(value)})"
+            f"{flag} must be between {_fmt(low)} and {_fmt(high)} (got {_fmt(value)})", fix
         )
 
 

@@ -20,10 +20,10 @@ from typing import Any
 from botocore.exceptions import InvalidRegionError
 
 from bootstrap.clients import client
-from bootstrap.settings import DEFAULT_ENDPOINT, ENV_ENDPOINT, ENV_REGION, Settings
+from bootstrap.settings import DEFAULT_ENDPOINT, DEFAULT_REGION, ENV_ENDPOINT, ENV_REGION, Settings
 from producer.errors import OptionsError, translate
 from producer.events import ClickGenerator
-from producer.manifest import FailedOp, ManifestHeader, ManifestWriter
+from producer.manifest import FailedOp, ManifestHeader, ManifestWriter, require_new_run
 from producer.options import ProduceOptions
 from producer.pacer import TokenBucket
 from producer.plan import OperationPlan, OpKind, expected_ops
@@ -129,12 +129,16 @@ def produce(
         s3 = client("s3", settings, timeout=PREFLIGHT_TIMEOUT)
     except InvalidRegionError as error:  # a ValueError too: checked first
         region = error.kwargs.get("region_name", settings.region)
-        raise OptionsError(f"{ENV_REGION}={region!r} is not a region botocore accepts") from None
+        raise OptionsError(
+            f"{ENV_REGION}={region!r} is not a region botocore accepts", f"use a region like {DEFAULT_REGION}"
+        ) from None
     except ValueError as error:
         if not str(error).startswith(_INVALID_ENDPOINT):  # botocore: "Invalid endpoint: localhost:4566"
             raise
-        raise OptionsError(f"{ENV_ENDPOINT}: {error}: use a URL like {DEFAULT_ENDPOINT}") from None
+        raise OptionsError(f"{ENV_ENDPOINT}: {error}", f"use a URL like {DEFAULT_ENDPOINT}") from None
     target = preflight(settings, resolve_topology(settings, sts=sts), ddb=ddb, s3=s3)
+    assert options.run_id is not None  # set by validated()
+    require_new_run(settings, target.bucket, options.run_id, s3=s3)  # never overwrite a run
     return _Run(settings, options, target, ddb, s3, progress, stop or threading.Event()).execute()
 
 
@@ -161,7 +165,7 @@ class _Run:
             started_at=_now_ms(),
             options=options.as_dict(),
         )
-        self.manifest = ManifestWriter(settings, target.bucket, header, s3=s3)
+        self.manifest = ManifestWriter(settings, target.bucket, header, s3=s3, new_run=True)
         self.tally = _Tally(self.manifest)
         self.writer = ClickWriter(
             client=ddb,

@@ -12,7 +12,7 @@ from typing import Any
 from bootstrap.clients import client
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
-from producer.errors import ProducerError, TableNotFound, boundary
+from producer.errors import ProducerError, TableNotFound, bootstrap_command, boundary
 
 #: Preflight calls must fail fast when nothing listens.
 PREFLIGHT_TIMEOUT = 3.0
@@ -51,15 +51,16 @@ def preflight(settings: Settings, topology: Topology, *, ddb: Any = None, s3: An
     status = description.get("TableStatus", "ACTIVE")
     if status not in ("ACTIVE", "UPDATING"):
         raise TableNotFound(
-            f"table {table} is {status}: wait for `python -m bootstrap apply` to finish"
+            f"table {table} is {status}",
+            f"wait for the running bootstrap to finish, or run {bootstrap_command(settings)}",
         )
     with boundary(settings, bucket=bucket):
         s3 = s3 or client("s3", settings, max_attempts=1, timeout=PREFLIGHT_TIMEOUT)
         s3.head_bucket(Bucket=bucket)
     if description.get("KeySchema", [{}])[0].get("AttributeName") != topology.table_key:
         raise ProducerError(
-            f"table {table} is not keyed by {topology.table_key!r}: "
-            "run `python -m bootstrap destroy` then `python -m bootstrap apply`"
+            f"table {table} is not keyed by {topology.table_key!r}",
+            f"run {bootstrap_command(settings, 'destroy')}, then {bootstrap_command(settings)}",
         )
     return Target(
         table=table,

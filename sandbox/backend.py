@@ -77,8 +77,8 @@ def choose(
         raise ConfigError(f"BACKEND={requested!r} is not one of embedded, docker, auto")
     result = probe()
     if result.answers:
-        return Choice(Backend.DOCKER, f"{result.detail}; BACKEND=embedded runs without Docker")
+        return Choice(Backend.DOCKER, f"{result.detail}; set BACKEND=embedded to run without Docker")
     return Choice(
         Backend.EMBEDDED,
-        f"no Docker engine answers ({result.detail}); BACKEND=docker insists on Docker",
+        f"no Docker engine answers ({result.detail}); set BACKEND=docker to require Docker",
     )

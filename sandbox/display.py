@@ -38,11 +38,21 @@ class Display:
             self._live.stop()
             self._live = None
 
-    def show(self, snapshot: Snapshot, header: str, *, expected: int | None = None, force_line: bool = False) -> None:
+    def show(
+        self,
+        snapshot: Snapshot,
+        header: str,
+        *,
+        expected: int | None = None,
+        force_line: bool = False,
+        remark: str = "",
+    ) -> None:
+        """``remark``: what the status line adds (the view's header says it already), e.g. a stopped producer."""
         if self._live is not None:
-            self._live.update(render(snapshot, header, expected), refresh=True)
+            size = (self._console.size.width, self._console.size.height)  # compact on a short terminal
+            self._live.update(render(snapshot, header, expected, size=size), refresh=True)
             return
         now = time.monotonic()
         if force_line or now - self._last_line >= LINE_EVERY_S:
             self._last_line = now
-            note(f"[{now - self._started:5.0f}s] {one_line(snapshot)}")
+            note(f"[{now - self._started:5.0f}s] {one_line(snapshot)}" + (f" · {remark}" if remark else ""))

@@ -4,15 +4,19 @@
 manifests (``manifests/<run_id>.json``, see producer.manifest). Only the small
 headers are read, never the id parts, and only those whose ETag changed, so a
 refresh costs one listing plus one small read per running run.
+
+Which run is "the latest" is decided here too, by the headers' ``started_at`` (a run
+id given with ``--run-id`` need not sort by time).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from producer.manifest import PREFIX, ManifestHeader
+from producer.manifest import PREFIX, ManifestHeader, manifest_key
 from sandbox.s3tail import BucketMissing
 
 
@@ -34,8 +38,13 @@ class ManifestTally:
     def headers(self) -> list[ManifestHeader]:
         return [h for _, h in self._runs.values()]
 
-    def poll(self) -> int:
-        """Stream records the producer runs caused so far (a running run's header lags a few seconds)."""
+    def poll(self, live: Mapping[str, int] | None = None) -> int:
+        """Stream records the producer runs caused so far (a running run's header lags a few seconds).
+
+        ``live``: runs producing in this process and their current counts; each replaces
+        its header's count (never below it), also before its first header is stored.
+        """
+        live = live or {}
         listed = self._list_headers()
         for key in set(self._runs) - set(listed):
             del self._runs[key]
@@ -45,7 +54,14 @@ class ManifestTally:
             body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
             self.reads += 1
             self._runs[key] = (etag, ManifestHeader.from_json(body))
-        return sum(h.expected_stream_records for _, h in self._runs.values())
+        stored = {h.run_id: h.expected_stream_records for _, h in self._runs.values()}
+        for run, count in live.items():
+            stored[run] = max(count, stored.get(run, 0))
+        return sum(stored.values())
+
+    def newest_first(self) -> list[ManifestHeader]:
+        """The headers read by the last ``poll``, the most recently started run first."""
+        return sorted(self.headers(), key=lambda h: (h.started_at, h.run_id), reverse=True)
 
     def _list_headers(self) -> dict[str, str]:
         """Header key -> ETag. The delimiter leaves out the parts (``manifests/<run_id>/part-…``)."""
@@ -62,3 +78,27 @@ class ManifestTally:
             if not page.get("IsTruncated"):
                 return listed
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def runs_newest_first(s3: Any, bucket: str) -> list[ManifestHeader]:
+    """Every run's header, the most recently started first (one listing, one read per run)."""
+    tally = ManifestTally(s3, bucket)
+    tally.poll()
+    return tally.newest_first()
+
+
+def latest_run(s3: Any, bucket: str) -> str | None:
+    """The run started last (by its header's ``started_at``, not by its id), or None."""
+    runs = runs_newest_first(s3, bucket)
+    return runs[0].run_id if runs else None
+
+
+def read_header(s3: Any, bucket: str, run_id: str) -> tuple[str, ManifestHeader] | None:
+    """A run's header and its ETag, or None when the run has no manifest."""
+    try:
+        found = s3.get_object(Bucket=bucket, Key=manifest_key(run_id))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NoSuchBucket"}:
+            return None
+        raise
+    return str(found.get("ETag", "")), ManifestHeader.from_json(found["Body"].read())

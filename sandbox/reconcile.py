@@ -1,7 +1,13 @@
 """Reconcile a producer run's manifest against one sink: which click ids are missing or doubled.
 
 Pure logic over ``SinkEvent`` tuples, so it is tested without AWS; the readers in
-``sandbox.sinkread`` turn each sink's storage into those tuples.
+``sandbox.sinkread`` and ``sandbox.sinkwatch`` turn each sink's storage into those tuples.
+
+Events carry the ``run_id`` of the item they belong to (null in a KEYS_ONLY stream),
+so events of *this* run for clicks its manifest does not list are found too: the
+trace of a reused run id (its manifest overwritten by a later run) or of writes the
+manifest missed. They count as "other", like events beyond the plan for a listed
+click (a write outside the producer); any "other" event means not reconciled.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ class SinkEvent(NamedTuple):
     event_id: str
     event_name: str
     ttl_delete: bool = False
+    run_id: str | None = None  # the item's run (None where the stream view does not carry it)
 
 
 @dataclass
@@ -29,27 +36,37 @@ class SinkReport:
     missing_ids: list[str] = field(default_factory=list)  # clicks lacking an expected event
     duplicate_ids: list[str] = field(default_factory=list)  # clicks with an event stored twice
     ttl_deletes: int = 0  # REMOVEs by TTL expiry (not written by the producer)
-    unexpected: int = 0  # other events beyond the plan
+    unexpected: int = 0  # events beyond the plan for a listed click
+    unlisted_ids: list[str] = field(default_factory=list)  # clicks of this run the manifest does not list
+
+    @property
+    def other(self) -> int:
+        """Events the manifest does not explain: beyond the plan, or of clicks it does not list."""
+        return self.unexpected + len(self.unlisted_ids)
 
     @property
     def ok(self) -> bool:
-        return not self.missing_ids and not self.duplicate_ids
+        return not self.missing_ids and not self.duplicate_ids and not self.other
 
 
-def reconcile(manifest: Manifest, sink: str, events: Iterable[SinkEvent]) -> SinkReport:
-    expected = manifest.expected_events()
-    report = SinkReport(sink=sink, expected=manifest.expected_stream_records)
+def reconcile(manifest: Manifest, sink: str, events: Iterable[SinkEvent], *, expected: int | None = None) -> SinkReport:
+    """``expected``: the run's stream records per its header (a running run's parts lag it)."""
+    planned = manifest.expected_events()
+    report = SinkReport(sink=sink, expected=manifest.expected_stream_records if expected is None else expected)
     copies: dict[str, Counter[str]] = defaultdict(Counter)  # uuid -> event_id -> copies
     names: dict[tuple[str, str], str] = {}
     ttl: set[str] = set()
+    unlisted: dict[str, set[str]] = defaultdict(set)  # uuid -> event ids (of this run, not in the manifest)
     for event in events:
-        if event.uuid not in expected:
+        if event.uuid not in planned:
+            if event.run_id == manifest.run_id:
+                unlisted[event.uuid].add(event.event_id)
             continue
         copies[event.uuid][event.event_id] += 1
         names[(event.uuid, event.event_id)] = event.event_name
         if event.ttl_delete:
             ttl.add(event.event_id)
-    for uuid, wanted in expected.items():
+    for uuid, wanted in planned.items():
         seen = copies.get(uuid, Counter())
         if any(n > 1 for n in seen.values()):
             report.duplicate_ids.append(uuid)
@@ -60,4 +77,6 @@ def reconcile(manifest: Manifest, sink: str, events: Iterable[SinkEvent]) -> Sin
         report.unexpected += sum(max(0, have[name] - want[name]) for name in have)
         report.ttl_deletes += sum(1 for event_id in seen if event_id in ttl)
         report.records += len(seen)
+    report.unlisted_ids = sorted(unlisted)
+    report.records += sum(len(ids) for ids in unlisted.values())
     return report

@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sandbox.lambda_events import dynamodb_record, kinesis_record, wire
+from sandbox.output import plural
 
 #: A received message stays invisible to others this long while we work on it.
 VISIBILITY_TIMEOUT_S = 900
@@ -85,7 +86,7 @@ class FailedBatch:
         return parts[3] if len(parts) > 3 and parts[3] else "us-east-1"
 
     def describe(self) -> str:
-        count = f"{self.size} records" if self.size is not None else "records"
+        count = plural(self.size, "record") if self.size is not None else "records"
         return f"{self.source} {self.shard_id} {self.start}..{self.end} ({count})"
 
     @classmethod

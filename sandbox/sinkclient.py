@@ -13,13 +13,29 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bootstrap.settings import ENV_HTTP_SINK_URL
+from sandbox.errors import SandboxError
 from sandbox.stats import Percentiles
 
 TIMEOUT_S = 3.0
 
 
-class SinkUnavailable(OSError):
-    """The HTTP sink does not answer (not started, or elsewhere than the configured URL)."""
+class SinkUnavailable(SandboxError):
+    """The HTTP sink does not answer (not started, or elsewhere than the configured URL).
+
+    A ``SandboxError``: every command that reads the sink (status, verify, trace, …)
+    ends with one line saying where the sink should be and how to start or find it.
+    """
+
+    def __init__(self, base: str, reason: object) -> None:
+        port = urlsplit(base).port or 8088
+        super().__init__(
+            f"the HTTP sink does not answer at {base} ({reason})",
+            f"start the sandbox (`make up`), which serves it, or only the sink: "
+            f"`python -m sandbox.httpsink --port {port}`; if it listens elsewhere, "
+            f"export {ENV_HTTP_SINK_URL}=http://HOST:PORT/deliveries",
+        )
+        self.base = base
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ class SinkClient:
                 return json.loads(response.read())
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
-            raise SinkUnavailable(f"HTTP sink at {self.base} does not answer ({reason})") from None
+            raise SinkUnavailable(self.base, reason) from None
 
     def stats(self) -> SinkStats:
         data = self._get("/stats")

@@ -27,12 +27,27 @@ def lake_events(event: Any, table_key: str) -> Iterator[SinkEvent]:
     for record in event.get("Records", []) if isinstance(event, dict) else []:
         keys = record.get("dynamodb", {}).get("Keys", {})
         uuid = next(iter(keys.get(table_key, {}).values()), "")
-        yield SinkEvent(str(uuid), str(record.get("eventID")), str(record.get("eventName")), is_ttl_delete(record))
+        yield SinkEvent(
+            str(uuid), str(record.get("eventID")), str(record.get("eventName")), is_ttl_delete(record), run_of(record)
+        )
+
+
+def run_of(record: dict[str, Any]) -> str | None:
+    """The producer run a stream record belongs to (its image's ``run_id``), if the view carries it."""
+    body = record.get("dynamodb", {})
+    for image in ("NewImage", "OldImage"):
+        value = (body.get(image) or {}).get("run_id")
+        if isinstance(value, dict) and value.get("S"):
+            return str(value["S"])
+    return None
 
 
 def row_event(row: dict[str, Any]) -> SinkEvent:
     """A row (consumer A's line, consumer B's body) -> its SinkEvent."""
-    return SinkEvent(str(row.get("uuid")), str(row.get("event_id")), str(row.get("event_name")), bool(row.get("ttl_delete")))
+    return SinkEvent(
+        str(row.get("uuid")), str(row.get("event_id")), str(row.get("event_name")), bool(row.get("ttl_delete")),
+        str(row["run_id"]) if row.get("run_id") else None,
+    )
 
 
 class SinkWatch:

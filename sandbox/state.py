@@ -8,6 +8,13 @@ Why ``stack.json`` also records the process's start time: after a crash the pidf
 stays behind, and the kernel may give its pid to an unrelated process. A pid counts
 as our stack only while the process with that pid started when ours did (field 22 of
 ``/proc/<pid>/stat``), so `sandbox down` never signals a stranger.
+
+Where the state dir is: ``SANDBOX_STATE_DIR`` when absolute. A relative one (the
+default ``.sandbox``) is anchored like git anchors ``.git``: the nearest directory at
+or above the current one whose state dir holds a pidfile; else the checkout this
+`sandbox` was installed from (an editable install, as `make install` does) when it
+holds one, so `cd /tmp && sandbox down` finds the stack too; else, to write one, the
+checkout's root when the current directory is inside it, else the current directory.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bootstrap.settings import Settings
+
+#: The checkout this package runs from (an editable install); None for a wheel install.
+_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+CHECKOUT: Path | None = _SOURCE_ROOT if (_SOURCE_ROOT / "pyproject.toml").is_file() else None
 
 PIDFILE = "sandbox.pid"
 STACKFILE = "stack.json"
@@ -40,8 +51,37 @@ class StackInfo:
     process_start: int | None = None
 
 
-def state_dir(settings: Settings) -> Path:
-    return Path(settings.state_dir)
+def state_dir(settings: Settings, cwd: Path | None = None) -> Path:
+    """The state dir to read and write (see the module docstring for the search)."""
+    configured = Path(settings.state_dir).expanduser()
+    if configured.is_absolute():
+        return configured
+    here = (cwd or Path.cwd()).resolve()
+    for candidate in _candidates(configured, here):
+        if (candidate / PIDFILE).is_file():
+            return candidate
+    if CHECKOUT is not None and here.is_relative_to(CHECKOUT):
+        return CHECKOUT / configured
+    return here / configured
+
+
+def _candidates(relative: Path, here: Path) -> list[Path]:
+    found = [folder / relative for folder in (here, *here.parents)]
+    if CHECKOUT is not None and CHECKOUT / relative not in found:
+        found.append(CHECKOUT / relative)
+    return found
+
+
+def searched(settings: Settings, cwd: Path | None = None) -> str:
+    """Where `state_dir` looked, in words (for "no sandbox is running" messages)."""
+    configured = Path(settings.state_dir).expanduser()
+    if configured.is_absolute():
+        return str(configured)
+    here = (cwd or Path.cwd()).resolve()
+    where = f"{configured}/ in {here} and the directories above it"
+    if CHECKOUT is not None and not here.is_relative_to(CHECKOUT):
+        where += f", and in the checkout {CHECKOUT}"
+    return where
 
 
 def _stat_fields(pid: int) -> list[str] | None:

@@ -86,13 +86,21 @@ class Snapshot:
     latency: dict[str, Percentiles | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     poll_seconds: float = 0.0
+    #: One run's records per sink (when the collector follows a run): records carrying its
+    #: run_id, plus those that carry none (a KEYS_ONLY stream). None: all records count.
+    run_counts: dict[Stage, int | None] | None = None
 
     def count(self, stage: Stage) -> int:
         return self.counts.get(stage) or 0
 
+    def sink_counts(self) -> dict[Stage, int | None]:
+        """What the drain compares: the followed run's records per sink, else every record."""
+        source = self.counts if self.run_counts is None else self.run_counts
+        return {stage: source.get(stage) for stage in SINK_STAGES}
+
     def drained(self, expected: int) -> bool:
-        """Every sink holds exactly ``expected`` records (and something was produced)."""
-        return expected > 0 and all(self.counts.get(s) == expected for s in SINK_STAGES)
+        """Every sink holds exactly ``expected`` records (of the followed run; and something was produced)."""
+        return expected > 0 and all(value == expected for value in self.sink_counts().values())
 
 
 class RateMeter:

@@ -1,37 +1,74 @@
 """Which endpoint the CLI talks to: the running sandbox unless the user says otherwise.
 
 Order: an explicit ``AWS_ENDPOINT_URL``; else the stack `sandbox up` recorded in the
-state dir; else the default local endpoint. Real AWS only with an explicit
-``SANDBOX_ALLOW_REAL_AWS=1`` and no endpoint (``Settings.require_target``).
+state dir (``sandbox.state`` finds it from anywhere in the checkout); else the default
+local endpoint. Real AWS only with an explicit ``SANDBOX_ALLOW_REAL_AWS=1`` and no
+endpoint (``Settings.require_target``).
+
+The HTTP sink follows the same order: an explicit ``SANDBOX_HTTP_SINK_URL``; else the
+recorded stack's sink whenever the endpoint is the recorded one (also when it came
+from ``AWS_ENDPOINT_URL``, as after ``eval "$(sandbox env)"``); else the default.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from bootstrap.settings import DEFAULT_ENDPOINT, ENV_HTTP_SINK_URL, Settings
+from bootstrap.settings import DEFAULT_ENDPOINT, ENV_ENDPOINT, ENV_HTTP_SINK_URL, Settings
 from sandbox import ports, state
 from sandbox.errors import BackendNotRunning
 
 
-def load(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings aimed at the sandbox (see the module docstring for the order)."""
+@dataclass(frozen=True)
+class Target:
+    settings: Settings
+    origin: str  # where the endpoint came from, in words ("recorded in …/stack.json", …)
+
+
+def _same_endpoint(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
+
+
+def resolve(environ: Mapping[str, str] | None = None) -> Target:
+    """Settings aimed at the sandbox, and where the endpoint came from (see the module docstring)."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
-    if settings.endpoint_url is not None or settings.allow_real_aws:
-        return settings
+    if settings.endpoint_url is None and settings.allow_real_aws:
+        return Target(settings, "real AWS (SANDBOX_ALLOW_REAL_AWS=1, no AWS_ENDPOINT_URL)")
     running = state.read(settings)
-    if running is None or not running.endpoint_url:
-        return settings.with_overrides(endpoint_url=DEFAULT_ENDPOINT)
-    sink = None if env.get(ENV_HTTP_SINK_URL) else (running.http_sink_url or None)
-    return settings.with_overrides(endpoint_url=running.endpoint_url, http_sink_url=sink)
+    recorded = running.endpoint_url if running is not None else ""
+    stackfile = state.state_dir(settings) / state.STACKFILE
+    sink = None if env.get(ENV_HTTP_SINK_URL) or running is None else (running.http_sink_url or None)
+    if settings.endpoint_url is not None:
+        if recorded and _same_endpoint(recorded, settings.endpoint_url):
+            return Target(settings.with_overrides(http_sink_url=sink), f"{ENV_ENDPOINT}, the sandbox recorded in {stackfile}")
+        return Target(settings, ENV_ENDPOINT)
+    if not recorded:
+        where = state.searched(settings)
+        return Target(
+            settings.with_overrides(endpoint_url=DEFAULT_ENDPOINT), f"the default: no running `sandbox up` recorded in {where}"
+        )
+    return Target(settings.with_overrides(endpoint_url=recorded, http_sink_url=sink), f"recorded in {stackfile}")
 
 
-def require_running(settings: Settings) -> None:
-    """Fail fast with the fix when nothing listens at a local endpoint."""
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings aimed at the sandbox (see the module docstring for the order)."""
+    return resolve(environ).settings
+
+
+def require_running(settings: Settings, origin: str = "") -> None:
+    """Fail fast with the fix when nothing listens at a local endpoint (``origin``: why that one)."""
     settings.require_target()
     if settings.endpoint_url and ports.is_local(settings.endpoint_url):
         host, port = ports.host_port(settings.endpoint_url, 4566)
         if not ports.answers(host, port):
-            raise BackendNotRunning(settings.endpoint_url)
+            raise BackendNotRunning(settings.endpoint_url, origin)
+
+
+def connect(environ: Mapping[str, str] | None = None) -> Settings:
+    """``resolve`` + ``require_running``: the settings of a sandbox that answers."""
+    found = resolve(environ)
+    require_running(found.settings, found.origin)
+    return found.settings

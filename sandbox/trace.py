@@ -21,8 +21,9 @@ from bootstrap.settings import Settings
 from bootstrap.topology import Topology
 from functions._stream import is_ttl_delete
 from producer.errors import ProducerError
-from producer.manifest import Manifest, list_runs, load
+from producer.manifest import Manifest, load
 from sandbox import lake
+from sandbox.manifests import runs_newest_first
 from sandbox.sinkclient import SinkClient, SinkUnavailable
 
 #: Manifests read (newest first) when neither the item nor a delivery names the run.
@@ -111,14 +112,16 @@ class Tracer:
         try:
             every = self.sink.deliveries()
         except SinkUnavailable as error:
-            return [], str(error)
+            # Unknown, not absent: the stage says so (with the fix) instead of "not found".
+            return [], f"HTTP sink unreachable: {error.message} (fix: {error.fix})"
         return [d for d in every if (d.get("body") or {}).get("uuid") == click], ""
 
     def _manifest(self, click: str, item: dict[str, Any] | None, deliveries: list[dict[str, Any]]) -> tuple[Manifest | None, int]:
         named = {str(item["run_id"])} if item and item.get("run_id") else set()
         named |= {str(d["body"]["run_id"]) for d in deliveries if d["body"].get("run_id")}
         bucket = self.topology.data_lake_bucket
-        candidates = sorted(named) or list(reversed(list_runs(self.settings, bucket, s3=self.s3)))[:MAX_MANIFESTS]
+        newest = [h.run_id for h in runs_newest_first(self.s3, bucket)[:MAX_MANIFESTS]] if not named else []
+        candidates = sorted(named) or newest
         for run_id in candidates:
             try:
                 manifest = load(self.settings, run_id, bucket=bucket, s3=self.s3)

@@ -64,7 +64,8 @@ def _steps(ctx: Context, state: TableState) -> dict[Step, str]:
         raise ConfigurationError(
             f"table {ctx.topology.table_name} exists with key {state.key_schema}, the topology needs "
             f"{ctx.topology.table_key} (HASH); a key cannot change in place",
-            "run `python -m bootstrap destroy` first (it deletes the table's data) or use another SANDBOX_PREFIX",
+            "destroy it first with the destroy command you ran apply with (`sandbox bootstrap destroy` or "
+            "`python -m bootstrap destroy`; it deletes the table's data), or use another SANDBOX_PREFIX",
         )
     steps: dict[Step, str] = {}
     if state.billing_mode != "PAY_PER_REQUEST":

@@ -11,5 +11,5 @@ from sandbox.output import note
 def backend() -> None:
     """Print the backend `make up` starts (docker|embedded); the reason goes to stderr."""
     choice = selection.choose()
-    note(f"backend: {choice.backend} ({choice.reason})")
+    note(f"backend: {choice.backend} — {choice.reason}")
     typer.echo(choice.backend.value)

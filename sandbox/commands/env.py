@@ -1,4 +1,8 @@
-"""`sandbox env`: the exports that make the AWS CLI and boto3 talk to the sandbox."""
+"""`sandbox env`: the exports that make the AWS CLI, boto3 and other `sandbox` commands talk to the sandbox.
+
+``SANDBOX_HTTP_SINK_URL`` is exported too: with only ``AWS_ENDPOINT_URL`` set, a
+shell elsewhere (another state dir) would not know where the running sandbox's sink is.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import shlex
 
 import typer
 
+from bootstrap.settings import ENV_HTTP_SINK_URL
 from sandbox import target
 from sandbox.output import console
 
@@ -22,6 +27,7 @@ def exports() -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": LOCAL_KEY,
         "AWS_REGION": settings.region,
         "AWS_DEFAULT_REGION": settings.region,
+        ENV_HTTP_SINK_URL: settings.http_sink_url,
     }
     if not settings.endpoint_url:  # real AWS on purpose: never override the user's credentials
         return {"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region}

@@ -38,9 +38,10 @@ def logs(
     since: Annotated[float, typer.Option(min=0, help="Start this many seconds back.")] = 600.0,
 ) -> None:
     """Print function logs (group /aws/lambda/<name>); works on both backends."""
-    settings = target.load()
+    found = target.resolve()
+    settings = found.settings
     functions = resolve_functions(Topology.from_settings(settings), function)
-    target.require_running(settings)
+    target.require_running(settings, found.origin)
     tail = LogTail(
         client("logs", settings, max_attempts=2),
         functions,

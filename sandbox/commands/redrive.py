@@ -13,7 +13,7 @@ from bootstrap.clients import client
 from producer.target import resolve_topology
 from sandbox import target
 from sandbox.commands.logs import resolve_functions
-from sandbox.output import console, note
+from sandbox.output import console, note, plural
 from sandbox.redrive import FailureQueue, Message, Outcome, Redriver, RedriveResult, StreamFetcher
 
 SHOW = 20
@@ -30,8 +30,9 @@ def redrive(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be redriven; invoke nothing, delete nothing.")] = False,
 ) -> None:
     """Re-run the batches the failure queue describes; a message is deleted only once its batch succeeded."""
-    settings = target.load()
-    target.require_running(settings)
+    found = target.resolve()
+    settings = found.settings
+    target.require_running(settings, found.origin)
     topology = resolve_topology(settings)
     only = set(resolve_functions(topology, function).values()) if function else None
     sqs = client("sqs", settings)
@@ -113,6 +114,6 @@ def _print(result: RedriveResult, dry_run: bool) -> None:
     verdict = "ok" if result.ok else "NOT all redriven"
     action = "would redrive" if dry_run else "redrove"
     typer.echo(
-        f"redrive: {len(result.messages)} failed batches ({counts}); {action} {result.records} records; "
-        f"{kept} messages left in the queue: {verdict}"
+        f"redrive: {plural(len(result.messages), 'failed batch', 'failed batches')} ({counts}); "
+        f"{action} {plural(result.records, 'record')}; {plural(kept, 'message')} left in the queue: {verdict}"
     )

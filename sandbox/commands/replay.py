@@ -33,10 +33,11 @@ def replay(
     ] = False,
 ) -> None:
     """Re-send archived stream events from the data lake into a deployed function (sinks are idempotent)."""
-    settings = target.load()
+    found = target.resolve()
+    settings = found.settings
     first = lake.parse_hour(start) if start else None
     last = lake.parse_hour(end, end_of_day=True) if end else (lake.parse_hour(start, end_of_day=True) if start else None)
-    target.require_running(settings)
+    target.require_running(settings, found.origin)
     topology = resolve_topology(settings)
     ((function_key, _),) = resolve_functions(topology, function).items()
     if function_key in APPENDS and not (allow_duplicates or dry_run):

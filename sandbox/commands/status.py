@@ -2,6 +2,8 @@
 
 It reads only AWS APIs (through the endpoint) and the HTTP sink's /stats, so it
 works the same for `make up` on Docker/LocalStack, the embedded backend and AWS.
+Piped (`sandbox status --watch | cat`, a log file), ``--watch`` prints one plain
+line per refresh, flushed at once, instead of redrawing a view nobody sees.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from bootstrap.clients import client
 from producer.target import resolve_topology
 from sandbox import target
 from sandbox.collector import Collector
-from sandbox.output import console
-from sandbox.view import render
+from sandbox.output import console, note
+from sandbox.view import one_line, render
 
 #: History the "last errors" panel starts with.
 ERRORS_LOOKBACK_S = 600
@@ -28,22 +30,37 @@ def status(
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes with --watch.")] = 1.0,
 ) -> None:
     """Show counts, rates, latency and errors of the running pipeline."""
-    settings = target.load()
-    target.require_running(settings)
+    found = target.resolve()
+    settings = found.settings
+    target.require_running(settings, found.origin)
     topology = resolve_topology(settings)
     # Not bootstrapped is one line with the fix (the boundary maps ResourceNotFoundException).
     client("dynamodb", settings, max_attempts=1).describe_table(TableName=topology.table_name)
+    note(f"[dim]endpoint {settings.endpoint_url or 'AWS ' + settings.region}: {found.origin}[/]")
     collector = Collector(settings, topology, since_ms=int((time.time() - ERRORS_LOOKBACK_S) * 1000))
     header = f"sandbox status · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}"
     out = console()
     if not watch:
-        out.print(render(collector.poll(), header))
+        out.print(render(collector.poll(), header, hint=None))
         return
     try:
+        if not out.is_terminal:
+            printed: set[str] = set()
+            while True:
+                tick = time.monotonic()
+                snapshot = collector.poll()
+                stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.at))
+                typer.echo(f"{stamp} {one_line(snapshot)}")  # click.echo flushes every line
+                for error in snapshot.errors:
+                    if error not in printed:
+                        printed.add(error)
+                        typer.echo(f"  error: {error}")
+                time.sleep(max(0.0, interval - (time.monotonic() - tick)))
         with Live(console=out, auto_refresh=False) as live:
             while True:
                 tick = time.monotonic()
-                live.update(render(collector.poll(), header), refresh=True)
+                size = (out.size.width, out.size.height)
+                live.update(render(collector.poll(), header, size=size), refresh=True)
                 time.sleep(max(0.0, interval - (time.monotonic() - tick)))
     except KeyboardInterrupt:
         return

@@ -28,8 +28,9 @@ def trace(
     click = click.strip()
     if not click or "/" in click:
         raise ConfigError(f"{click!r} is not a click id", "pass the uuid printed by the producer or seen in a sink")
-    settings = target.load()
-    target.require_running(settings)
+    found = target.resolve()
+    settings = found.settings
+    target.require_running(settings, found.origin)
     topology = resolve_topology(settings)
     tracer = Tracer(
         settings,
@@ -44,7 +45,7 @@ def trace(
     if not result.found:
         raise SandboxError(
             f"click {click} is not in any stage (table, data lake, consumer A, consumer B, run manifests)",
-            "check the id; `sandbox verify` lists a run's clicks; widen the search with --hours",
+            "check the id (`sandbox verify RUN_ID --list` prints a run's click ids); widen the search with --hours",
         )
     _print(result)
 

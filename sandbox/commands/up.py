@@ -9,7 +9,9 @@ pipeline did not drain in time).
 from __future__ import annotations
 
 import os
+import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,7 +20,7 @@ from rich.table import Table
 from bootstrap.settings import DEFAULT_ENDPOINT, Settings
 from sandbox import ports, state
 from sandbox.collector import Collector
-from sandbox.demo import DEFAULT_RATE, DemoProducer
+from sandbox.demo import DEFAULT_RATE, UNTIL_STOPPED_S, DemoProducer
 from sandbox.display import Display
 from sandbox.errors import AlreadyRunning, SandboxError, translate
 from sandbox.output import console, note
@@ -43,10 +45,16 @@ def up(
         float, typer.Option(min=1.0, help="With --duration: seconds to wait for every sink to catch up.")
     ] = DEFAULT_DRAIN_TIMEOUT_S,
 ) -> None:
-    """Run the embedded backend here: emulator, pipeline, HTTP sink and a producer (Ctrl-C stops)."""
+    """Run the embedded backend here: emulator, pipeline, HTTP sink and a producer (Ctrl-C stops).
+
+    Without --duration the producer writes until Ctrl-C, for 7 days at most (the
+    producer's longest run; the rest of the sandbox keeps running).
+    """
     began = time.monotonic()
     settings = Settings.from_env()
     settings = settings.with_overrides(endpoint_url=settings.endpoint_url or DEFAULT_ENDPOINT)
+    # Pin the state dir (found from the checkout's root, see sandbox.state) for the whole run.
+    settings = settings.with_overrides(state_dir=str(state.state_dir(settings)))
     running = state.read(settings)
     if running is not None:
         raise AlreadyRunning(running.pid, running.endpoint_url)
@@ -69,7 +77,7 @@ def up(
                     note(
                         f"[bold green]ready[/] in {time.monotonic() - began:.1f} s: endpoint "
                         f"{stack.settings.endpoint_url}, HTTP sink {stack.settings.http_sink_url}. "
-                        'Other shell: eval "$(sandbox env)"; sandbox status; sandbox logs -f'
+                        f"Other shell: {other_shell_hint()}"
                     )
                     Session(stack, rate=rate, duration=duration, live=live, drain_timeout=drain_timeout).run()
                 finally:
@@ -87,6 +95,19 @@ def up(
         raise typer.Exit(130)  # a --duration run cut short has no summary: scripts must notice
 
 
+def other_shell_hint() -> str:
+    """What a second shell types to reach this sandbox (the venv first: `sandbox` lives there)."""
+    commands = 'eval "$(sandbox env)"; sandbox status; sandbox logs -f'
+    if sys.prefix == sys.base_prefix:  # not in a virtualenv: `sandbox` is on the PATH already
+        return commands
+    venv = Path(sys.prefix)
+    try:
+        venv = venv.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"source {venv}/bin/activate; {commands}"
+
+
 class Session:
     """One `sandbox up` run on a started stack: produce, show, (drain, summarize)."""
 
@@ -99,9 +120,27 @@ class Session:
         self.display = Display(live=live)
         self.producer = DemoProducer(stack.settings, rate=rate, duration=duration)
         self.collector = Collector(
-            stack.settings, stack.topology, produced=lambda: self.producer.produced, since_ms=int(time.time() * 1000)
+            stack.settings,
+            stack.topology,
+            live_runs=self._live_runs,
+            own_run=self.producer.run_id,
+            since_ms=int(time.time() * 1000),
         )
         self._started = time.monotonic()
+
+    def _live_runs(self) -> dict[str, int]:
+        # Once the run has ended its final header counts (or, if the bucket went away, nothing).
+        return {} if self.producer.finished else {self.producer.run_id: self.producer.produced}
+
+    def producing_phase(self) -> str:
+        """The header's word for the producer: it may have stopped while the view goes on."""
+        if self.producer.error is not None:
+            return "producer stopped (a write failed: see last errors)"
+        if self.producer.finished:
+            if self.duration is not None:
+                return f"produced for {self.duration:g} s"
+            return f"producer finished (a run lasts {UNTIL_STOPPED_S / 86_400:g} days at most)"
+        return f"producing {self.rate:g}/s"
 
     def header(self, phase: str) -> str:
         s = self.stack.settings
@@ -133,7 +172,9 @@ class Session:
                 mapped = translate(self.producer.error)
                 self.collector.add_error(f"producer: {mapped.message if mapped else self.producer.error}")
                 snapshot.errors = list(self.collector.errors)
-            self.display.show(snapshot, self.header(f"producing {self.rate:g}/s"))
+            phase = self.producing_phase()
+            stopped = self.duration is None and self.producer.finished
+            self.display.show(snapshot, self.header(phase), remark=phase if stopped else "")
             if self.duration is not None and self.producer.finished:
                 if self.producer.error is not None:
                     raise self.producer.error
@@ -159,12 +200,13 @@ class Session:
     def _summarize(self, snapshot: Snapshot, drain_s: float) -> None:
         expected = self.producer.produced
         summary = self.producer.summary
+        mine = snapshot.sink_counts()  # this run's records per sink (other producers may write too)
         table = Table(title=f"sandbox up summary (run {self.producer.run_id})", title_justify="left")
         for column in ("stage", "count", "= produced", "p50", "p95"):
             table.add_column(column, justify="left" if column == "stage" else "right")
         table.add_row(Stage.PRODUCED.value, str(expected), "", "", "")
         for stage in (Stage.STREAM_RECORDS, Stage.KINESIS, *SINK_STAGES, Stage.FAILED_BATCHES):
-            value = snapshot.counts.get(stage)
+            value = mine[stage] if stage in mine else snapshot.counts.get(stage)
             sink = next((name for name, s in LATENCY_SINKS.items() if s is stage), None)
             latency = snapshot.latency.get(sink) if sink else None
             table.add_row(
@@ -181,15 +223,28 @@ class Session:
                 f"produced {summary.written} clicks, {summary.updated} updates, {summary.deleted} deletes "
                 f"in {summary.elapsed_s:.1f} s ({summary.rate:g} writes/s); manifest {summary.manifest_uri}"
             )
+        others = {s: (snapshot.counts.get(s) or 0) - (mine[s] or 0) for s in SINK_STAGES}
+        if any(others.values()):
+            note("the sinks also hold other runs' records (another producer wrote): "
+                 + ", ".join(f"{s.value} +{n}" for s, n in others.items()) + "; only this run's are counted")
         drained = snapshot.drained(expected)
-        counts = " ".join(f"{k}={snapshot.counts.get(s)}" for k, s in (
+        counts = " ".join(f"{k}={mine[s]}" for k, s in (
             ("archived", Stage.ARCHIVED), ("analytics", Stage.ANALYTICS), ("http", Stage.HTTP)))
         typer.echo(f"summary: produced={expected} {counts} drained={'yes' if drained else 'no'} drain_s={drain_s:.1f}")
         if not drained:
-            behind = ", ".join(
-                f"{s.value} {snapshot.counts.get(s)}/{expected}" for s in SINK_STAGES if snapshot.counts.get(s) != expected
-            )
-            raise SandboxError(
-                f"the pipeline did not drain within {self.drain_timeout:.0f} s ({behind})",
-                "look at `sandbox logs` and the failed-batches queue; raise --drain-timeout on a slow machine",
-            )
+            raise drain_failure(mine, expected, self.producer.run_id, self.drain_timeout)
+
+
+def drain_failure(mine: dict[Stage, int | None], expected: int, run_id: str, timeout: float) -> SandboxError:
+    """Why a drain failed: sinks behind (wait longer, look at the logs) or ahead (more than produced)."""
+    off = ", ".join(f"{s.value} {mine.get(s)}/{expected}" for s in SINK_STAGES if mine.get(s) != expected)
+    if any((mine.get(s) or 0) > expected for s in SINK_STAGES):
+        return SandboxError(
+            f"the sinks hold more than run {run_id} produced ({off}): another producer? "
+            "(rows without a run_id, as from a KEYS_ONLY stream, count for every run)",
+            f"check the run with `sandbox verify {run_id}`; a longer --drain-timeout will not help",
+        )
+    return SandboxError(
+        f"the pipeline did not drain within {timeout:.0f} s ({off})",
+        "look at `sandbox logs` and the failed-batches queue; raise --drain-timeout on a slow machine",
+    )

@@ -134,7 +134,9 @@ def test_trace_names_the_stage_it_cannot_read(pipe: Pipe) -> None:
     env = {**pipe.env, "SANDBOX_HTTP_SINK_URL": "http://127.0.0.1:9/deliveries"}
     result = runner.invoke(app, ["trace", click], env=env)
     assert result.exit_code == 0, result.output
-    assert "HTTP sink at http://127.0.0.1:9 does not answer" in result.stdout
+    # "unreachable" (with where and how to fix it), never "not found": the sink was not read at all
+    assert "HTTP sink unreachable: the HTTP sink does not answer at http://127.0.0.1:9" in result.stdout
+    assert "SANDBOX_HTTP_SINK_URL" in result.stdout and "not found in GET" not in result.stdout
     assert "consumer B (HTTP) none" in result.stdout and "data lake (raw) none" not in result.stdout
 
 

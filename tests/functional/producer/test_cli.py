@@ -49,7 +49,26 @@ def test_missing_table_exit_1_with_the_fix(empty_target: Target) -> None:
     result = CliRunner().invoke(app, ["--count", "1"], env=env)
     assert result.exit_code == 1
     assert f"table {empty_target.topology.table_name} not found" in result.output
-    assert "run `python -m bootstrap apply`" in result.output
+    # the fix works in a `make up` shell (no AWS_ENDPOINT_URL) and names the non-default prefix
+    prefix, endpoint = empty_target.settings.prefix, empty_target.settings.endpoint_url
+    assert f"(fix: run `sandbox bootstrap apply --prefix {prefix}` " in result.output
+    assert f"`AWS_ENDPOINT_URL={endpoint} python -m bootstrap apply --prefix {prefix}`" in result.output
+
+
+def test_a_reused_run_id_is_refused_and_the_first_run_kept(target: Target) -> None:
+    env = {"AWS_ENDPOINT_URL": target.settings.endpoint_url, "SANDBOX_PREFIX": target.settings.prefix}
+    first = CliRunner().invoke(app, ["--count", "3", "--run-id", "r2", "--json"], env=env)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, ["--count", "5", "--run-id", "r2", "--json"], env=env)
+    assert again.exit_code == 2
+    bucket = target.topology.data_lake_bucket
+    assert again.output == (
+        f"error: run id r2 is taken: s3://{bucket}/manifests/r2.json holds an earlier run "
+        "(fix: pick another --run-id (or leave it out for a new one))\n"
+    )
+    kept = json.loads(target.aws("s3").get_object(Bucket=bucket, Key="manifests/r2.json")["Body"].read())
+    assert (kept["counts"]["clicks"], kept["options"]["count"], kept["status"]) == (3, 3, "complete")
+    assert len(target.items()) == 3  # nothing written by the refused run
 
 
 def test_unreachable_endpoint_one_line_no_traceback() -> None:
@@ -62,7 +81,7 @@ def test_unreachable_endpoint_one_line_no_traceback() -> None:
     )
     assert completed.returncode == 1
     assert completed.stderr == (
-        f"error: cannot reach {endpoint}: start the sandbox with `make up` "
-        "(or point AWS_ENDPOINT_URL / --endpoint-url at a running one)\n"
+        f"error: cannot reach {endpoint} (fix: start the sandbox with `make up`, "
+        "or point AWS_ENDPOINT_URL / --endpoint-url at a running one)\n"
     )
     assert "Traceback" not in completed.stdout + completed.stderr

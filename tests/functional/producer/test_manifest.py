@@ -7,7 +7,7 @@ import json
 import pytest
 
 from producer import manifest as manifests
-from producer.errors import ManifestNotFound
+from producer.errors import ManifestNotFound, RunIdTaken
 from producer.manifest import FailedOp, Manifest, ManifestHeader, ManifestWriter
 from producer.options import ProduceOptions
 from producer.run import produce
@@ -47,6 +47,41 @@ def test_every_run_is_listed_and_loadable(target: Target) -> None:
     assert manifests.list_runs(target.settings, bucket) == ["run-a", "run-b"]
     assert len(manifests.load(target.settings, first.run_id).clicks) == 3
     assert manifests.load(target.settings, second.run_id).options["count"] == 4
+
+
+def test_runs_are_ordered_by_start_time_not_by_id(target: Target) -> None:
+    # GIVEN runs whose ids sort the other way round than they started
+    bucket = target.topology.data_lake_bucket
+    for run_id, started_at in (("zeta", 1_000), ("alpha", 3_000), ("mid", 2_000)):
+        manifests.save(target.settings, bucket, Manifest(run_id, "t", 1, "complete", started_at=started_at))
+    # THEN oldest first by the header's started_at, and latest is the newest start
+    assert manifests.list_runs(target.settings, bucket) == ["zeta", "mid", "alpha"]
+    assert manifests.latest(target.settings, bucket) == "alpha"
+
+
+def test_latest_of_no_runs_is_none(target: Target) -> None:
+    assert manifests.latest(target.settings, target.topology.data_lake_bucket) is None
+
+
+def test_a_new_run_never_overwrites_a_stored_header(target: Target) -> None:
+    # GIVEN a stored run (e.g. one that started between the check and the first save)
+    bucket = target.topology.data_lake_bucket
+    manifests.save(target.settings, bucket, Manifest("busy", "t", 1, "complete", clicks=["a"]))
+    with pytest.raises(RunIdTaken, match="run id busy is taken") as caught:
+        manifests.require_new_run(target.settings, bucket, "busy")
+    assert caught.value.exit_code == 2 and "pick another --run-id" in str(caught.value)
+    manifests.require_new_run(target.settings, bucket, "free")  # no manifest: fine
+    # WHEN a writer for a new run saves under the same id THEN the conditional create refuses it
+    writer = ManifestWriter(target.settings, bucket, ManifestHeader("busy", "t", 2), new_run=True)
+    with pytest.raises(RunIdTaken):
+        writer.save()
+    assert manifests.load(target.settings, "busy").clicks == ["a"]
+    # a writer of a new id creates its header once, then re-saves it as usual
+    fresh = ManifestWriter(target.settings, bucket, ManifestHeader("fresh", "t", 2), new_run=True)
+    fresh.add("clicks", "b")
+    fresh.save()
+    fresh.save(final=True)
+    assert manifests.load(target.settings, "fresh").clicks == ["b"]
 
 
 def test_unknown_run_is_a_clear_error(target: Target) -> None:

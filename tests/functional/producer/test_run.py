@@ -124,7 +124,7 @@ def test_stop_event_ends_the_run_cleanly(target: Target) -> None:
 
 
 def test_missing_table_names_bootstrap(empty_target: Target) -> None:
-    with pytest.raises(TableNotFound, match=r"table pt\w+-events not found .*python -m bootstrap apply"):
+    with pytest.raises(TableNotFound, match=r"table pt\w+-events not found .*\(fix: run `sandbox bootstrap apply --prefix pt"):
         produce(empty_target.settings, ProduceOptions(count=1))
 
 
@@ -160,7 +160,7 @@ def test_only_botocores_invalid_endpoint_is_reported_as_an_endpoint_problem(
         return make
 
     monkeypatch.setattr(run, "client", failing(ValueError("Invalid endpoint: localhost:4566")))
-    with pytest.raises(OptionsError, match=r"Invalid endpoint: localhost:4566: use a URL like http://"):
+    with pytest.raises(OptionsError, match=r"Invalid endpoint: localhost:4566 \(fix: use a URL like http://"):
         produce(target.settings, ProduceOptions(count=1))
     monkeypatch.setattr(run, "client", failing(InvalidRegionError(region_name="us east")))
     with pytest.raises(OptionsError, match=r"AWS_REGION='us east' is not a region") as caught:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
 from bootstrap.settings import Settings
+from bootstrap.topology import Topology
+from emulator import Emulator
 from sandbox.collector import Collector
 from sandbox.stats import Stage
 
@@ -33,3 +40,66 @@ def test_a_fresh_collector_catches_up_and_survives_a_dead_sink(pipeline: Pipelin
         assert snapshot.counts[stage] == pipeline.drained.counts[stage], stage
     assert snapshot.counts[Stage.HTTP] is None
     assert "does not answer" in snapshot.notes[Stage.HTTP]
+
+
+def test_stages_are_read_downstream_first(pipeline: Pipeline) -> None:
+    """So an upstream count is never below a downstream one in the same snapshot."""
+    collector = Collector(pipeline.settings, pipeline.topology)
+    order: list[str] = []
+
+    def spy(name: str, read: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            order.append(name)
+            return read(*args, **kwargs)
+
+        return wrapped
+
+    for name in ("_failed_batches", "_http", "_analytics_count", "_archived", "_stream_records", "_table_items", "_produced_count"):
+        setattr(collector, name, spy(name, getattr(collector, name)))
+    collector._kinesis_tail.poll = spy("kinesis", collector._kinesis_tail.poll)  # type: ignore[method-assign]
+    snapshot = collector.poll()
+    assert order == [
+        "_failed_batches", "_http", "_analytics_count", "_archived", "kinesis", "_stream_records", "_table_items",
+        "_produced_count",
+    ]
+    assert snapshot.count(Stage.PRODUCED) >= snapshot.count(Stage.KINESIS) >= snapshot.count(Stage.HTTP)
+
+
+def test_produced_adds_live_runs_and_sinks_count_one_runs_records(pipeline: Pipeline) -> None:
+    expected = pipeline.run.expected_stream_records
+    from_manifests = Collector(pipeline.settings, pipeline.topology).poll().count(Stage.PRODUCED)
+    # GIVEN `sandbox up`'s own run producing (live count) next to the runs with manifests
+    mine = Collector(
+        pipeline.settings, pipeline.topology, live_runs=lambda: {"live-run": 7}, own_run=pipeline.run.run_id
+    ).poll(thorough=True)
+    assert mine.count(Stage.PRODUCED) == from_manifests + 7
+    assert "this run 7" in mine.notes[Stage.PRODUCED]
+    assert mine.run_counts == {Stage.ARCHIVED: expected, Stage.ANALYTICS: expected, Stage.HTTP: expected}
+    assert mine.drained(expected)
+    # WHEN another run is followed THEN the same sinks hold none of its records: not drained
+    other = Collector(pipeline.settings, pipeline.topology, own_run="someone-else").poll(thorough=True)
+    assert other.run_counts == {Stage.ARCHIVED: 0, Stage.ANALYTICS: 0, Stage.HTTP: 0}
+    assert not other.drained(expected)
+
+
+def test_a_recreated_bucket_starts_its_stage_from_zero(emulator: Emulator, aws: Callable[..., Any]) -> None:
+    """`sandbox bootstrap destroy` + `apply` under a running view: no stale count, no skipped keys."""
+    settings = Settings(endpoint_url=emulator.endpoint_url, prefix=f"re{uuid.uuid4().hex[:8]}")
+    topology = Topology.from_settings(settings)
+    s3, bucket = aws("s3"), topology.data_lake_bucket
+    key = "raw/year=2026/month=11/day=26/hour=15/{}.json"
+
+    def put(name: str, *event_ids: str) -> None:
+        records = [{"eventID": e, "eventName": "INSERT", "dynamodb": {"Keys": {"uuid": {"S": e}}}} for e in event_ids]
+        s3.put_object(Bucket=bucket, Key=key.format(name), Body=json.dumps({"Records": records}).encode())
+
+    s3.create_bucket(Bucket=bucket)
+    put("5-5", "e1")
+    collector = Collector(settings, topology)  # only the data lake exists: every other stage is a note
+    assert collector.poll().counts[Stage.ARCHIVED] == 1
+    s3.delete_object(Bucket=bucket, Key=key.format("5-5"))
+    s3.delete_bucket(Bucket=bucket)
+    assert collector.poll().counts[Stage.ARCHIVED] is None  # gone: said, not counted
+    s3.create_bucket(Bucket=bucket)
+    put("1-1", "n1", "n2")  # sorts before the old key: a kept tail would skip it
+    assert collector.poll().counts[Stage.ARCHIVED] == 2

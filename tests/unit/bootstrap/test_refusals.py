@@ -87,8 +87,9 @@ def test_unreachable_endpoint_is_one_clear_line() -> None:
         port = sock.getsockname()[1]
     result = cli({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}, "plan")
     assert result.exit_code == 1
-    assert "cannot reach" in result.output and "python -m emulator" in result.output
-    assert "Traceback" not in result.output
+    assert result.output.startswith(f"error: while checking the target: cannot reach http://127.0.0.1:{port}")
+    assert "(fix: start the sandbox with `make up`" in result.output
+    assert result.output.count("\n") == 1, "one line, however narrow the terminal"
 
 
 def test_bootstrap_error_has_message_and_fix() -> None:

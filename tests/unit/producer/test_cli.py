@@ -19,6 +19,7 @@ def invoke(args: list[str], env: dict[str, str | None] | None = None):
     ("args", "message"),
     [
         (["--count", "0"], "--count must be between 1 and"),
+        (["--count", "-5"], "--count must be between 1 and 10000000 (got -5) (fix: use a whole number from 1 to 10000000)"),
         (["--count", "5", "--duration", "2"], "use either --count or --duration, not both"),
         (["--update-ratio", "1.5"], "--update-ratio must be between 0 and 1 (got 1.5)"),
         (["--delete-ratio", "-0.5"], "--delete-ratio must be between 0 and 1"),
@@ -34,6 +35,7 @@ def test_bad_values_exit_2_with_one_line(args: list[str], message: str) -> None:
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ")
     assert message in result.output
+    assert " (fix: " in result.output and result.output.endswith(")\n")  # the documented shape
     assert result.output.count("\n") == 1  # one line
     assert "Traceback" not in result.output
 
@@ -64,7 +66,9 @@ def test_help_lists_every_option() -> None:
 def test_endpoint_without_scheme_is_a_usage_error() -> None:
     result = invoke(["--endpoint-url", "localhost:4566", "--count", "1"])
     assert result.exit_code == 2
-    assert result.output == "error: AWS_ENDPOINT_URL='localhost:4566' is not a URL like http://127.0.0.1:4566\n"
+    assert result.output == (
+        "error: AWS_ENDPOINT_URL='localhost:4566' is not an http(s) URL (fix: use a URL like http://127.0.0.1:4566)\n"
+    )
 
 
 def test_a_second_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 
 class FakeS3:
-    """ListObjectsV2 (Prefix, StartAfter, pages of ``page`` keys) and GetObject; counts calls."""
+    """ListObjectsV2 (Prefix, StartAfter, Delimiter, pages of ``page`` keys, ETags) and GetObject; counts calls."""
 
     def __init__(self, page: int = 1000) -> None:
         self.objects: dict[str, tuple[bytes, datetime]] = {}
@@ -26,15 +27,27 @@ class FakeS3:
         if self.missing:
             raise ClientError({"Error": {"Code": "NoSuchBucket", "Message": "gone"}}, "ListObjectsV2")
         after = kwargs.get("ContinuationToken") or kwargs.get("StartAfter") or ""
-        keys = sorted(k for k in self.objects if k.startswith(kwargs["Prefix"]) and k > after)
+        prefix, delimiter = kwargs["Prefix"], kwargs.get("Delimiter")
+        keys = sorted(
+            k for k in self.objects
+            if k.startswith(prefix) and k > after and not (delimiter and delimiter in k[len(prefix):])
+        )
         chunk = keys[: self.page]
         page: dict[str, Any] = {
-            "Contents": [{"Key": k, "LastModified": self.objects[k][1], "Size": len(self.objects[k][0])} for k in chunk],
+            "Contents": [
+                {"Key": k, "LastModified": self.objects[k][1], "Size": len(self.objects[k][0]), "ETag": self.etag(k)}
+                for k in chunk
+            ],
             "IsTruncated": len(keys) > self.page,
         }
         if page["IsTruncated"]:
             page["NextContinuationToken"] = chunk[-1]
         return page
 
+    def etag(self, key: str) -> str:
+        return '"' + hashlib.md5(self.objects[key][0]).hexdigest() + '"'  # noqa: S324 - S3's ETag
+
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
-        return {"Body": io.BytesIO(self.objects[Key][0])}
+        if Key not in self.objects:
+            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "no such key"}}, "GetObject")
+        return {"Body": io.BytesIO(self.objects[Key][0]), "ETag": self.etag(Key)}

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bootstrap.settings import Settings
-from sandbox import state
+from bootstrap.settings import DEFAULT_HTTP_SINK_URL, Settings
+from sandbox import state, target
 from sandbox.cli import app
+from sandbox.commands import up as up_command
+from sandbox.errors import BackendNotRunning
 
 runner = CliRunner()
 
@@ -197,3 +199,100 @@ def test_produce_gets_the_running_stacks_settings_without_touching_the_environme
     # AND --prefix still overrides, through the same settings source
     runner.invoke(app, ["produce", "--count", "1", "--prefix", "other"], env=env)
     assert seen[-1][0].prefix == "other" and seen[-1][0].endpoint_url == stack
+
+
+# --- usage errors: one line, never typer's boxed usage block ------------------------------------
+@pytest.mark.parametrize(
+    ("args", "command", "fragment"),
+    [
+        (["produce", "--rate", "abc"], "sandbox produce", "'--rate'"),
+        (["status", "--interval", "0"], "sandbox status", "'--interval'"),
+        (["verify", "--wait", "-1"], "sandbox verify", "'--wait'"),
+        (["nosuch"], "sandbox", "No such command 'nosuch'"),
+        (["--bogus"], "sandbox", "No such option: --bogus"),
+        (["bootstrap", "nosuch"], "sandbox bootstrap", "No such command 'nosuch'"),
+        (["logs", "a", "b"], "sandbox logs", "unexpected extra argument"),
+    ],
+)
+def test_usage_errors_are_one_line_with_the_help_to_read(
+    env: dict[str, str | None], args: list[str], command: str, fragment: str
+) -> None:
+    # COLUMNS=40: nothing may wrap the line, however narrow the (non-)terminal says it is
+    result = runner.invoke(app, args, env={**env, "COLUMNS": "40"}, prog_name="sandbox")
+    assert_user_error(result, 2, fragment, f"(fix: see {command} --help)")
+    assert "Usage:" not in result.output and "╭" not in result.output
+
+
+def test_no_arguments_still_show_the_help() -> None:
+    result = runner.invoke(app, [], prog_name="sandbox")
+    assert "Usage" in result.output and "error:" not in result.output
+
+
+# --- the HTTP sink follows the endpoint -----------------------------------------------------------
+def test_env_exports_the_recorded_sink(env: dict[str, str | None]) -> None:
+    settings = Settings(state_dir=str(env["SANDBOX_STATE_DIR"]))
+    state.write(settings, state.StackInfo(os.getpid(), "embedded", "http://127.0.0.1:4999", "http://127.0.0.1:8999/deliveries", time.time()))
+    result = runner.invoke(app, ["env"], env=env)
+    assert "export SANDBOX_HTTP_SINK_URL=http://127.0.0.1:8999/deliveries" in result.stdout
+
+
+def test_an_endpoint_set_to_the_recorded_one_keeps_the_recorded_sink(env: dict[str, str | None]) -> None:
+    """What `eval "$(sandbox env)"` leaves behind: AWS_ENDPOINT_URL set, equal to stack.json's."""
+    settings = Settings(state_dir=str(env["SANDBOX_STATE_DIR"]))
+    sink = "http://127.0.0.1:8999/deliveries"
+    state.write(settings, state.StackInfo(os.getpid(), "embedded", "http://127.0.0.1:4999", sink, time.time()))
+    environ = {k: v for k, v in env.items() if v is not None}
+    assert target.load({**environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:4999/"}).http_sink_url == sink
+    # another endpoint: not this stack's sink; an explicit sink always wins
+    assert target.load({**environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:4000"}).http_sink_url == DEFAULT_HTTP_SINK_URL
+    explicit = {**environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:4999", "SANDBOX_HTTP_SINK_URL": "http://127.0.0.1:1/deliveries"}
+    assert target.load(explicit).http_sink_url == "http://127.0.0.1:1/deliveries"
+
+
+# --- where `down` and the commands looked ---------------------------------------------------------
+def test_down_says_where_it_looked(env: dict[str, str | None]) -> None:
+    result = runner.invoke(app, ["down"], env=env)
+    assert result.exit_code == 0
+    assert f"looked for sandbox.pid in {env['SANDBOX_STATE_DIR']}" in result.stderr
+
+
+def test_nothing_running_names_the_state_dir_searched(
+    env: dict[str, str | None], free_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the default (relative) state dir, searched from a directory outside any checkout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(state, "CHECKOUT", None)
+    environ = {k: v for k, v in env.items() if v is not None and k != "SANDBOX_STATE_DIR"}
+    found = target.resolve(environ)
+    assert found.settings.endpoint_url == "http://127.0.0.1:4566"
+    assert found.origin == f"the default: no running `sandbox up` recorded in .sandbox/ in {elsewhere.resolve()} and the directories above it"
+    # THEN "nothing answers" says which endpoint it tried and why that one
+    unreachable = found.settings.with_overrides(endpoint_url=f"http://127.0.0.1:{free_port}")
+    with pytest.raises(BackendNotRunning) as raised:
+        target.require_running(unreachable, found.origin)
+    assert f"nothing answers at http://127.0.0.1:{free_port} (the default: no running `sandbox up` recorded in" in raised.value.line()
+
+
+def test_backend_line_says_which_and_how_to_change_it(env: dict[str, str | None], tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    result = runner.invoke(app, ["backend"], env={**env, "PATH": str(fake.parent)})
+    assert result.exit_code == 0 and result.stdout == "embedded\n"  # stdout: only the command's output
+    assert result.stderr.strip() == (
+        "backend: embedded — no Docker engine answers (Cannot connect to the Docker daemon); "
+        "set BACKEND=docker to require Docker"
+    )
+
+
+def test_the_ready_line_names_the_virtualenv_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    venv = tmp_path / ".venv"
+    monkeypatch.setattr(up_command.sys, "prefix", str(venv))
+    monkeypatch.setattr(up_command.sys, "base_prefix", "/usr")
+    monkeypatch.chdir(tmp_path)
+    assert up_command.other_shell_hint().startswith('source .venv/bin/activate; eval "$(sandbox env)"')
+    monkeypatch.setattr(up_command.sys, "base_prefix", str(venv))  # no virtualenv: nothing to activate
+    assert up_command.other_shell_hint().startswith('eval "$(sandbox env)"')

@@ -38,7 +38,27 @@ def test_an_event_stored_twice_is_a_duplicate() -> None:
     assert not report.ok and report.duplicate_ids == ["c"] and report.missing_ids == []
 
 
-def test_ttl_deletes_and_extra_events_are_reported_not_failed() -> None:
-    events = [*_complete(), SinkEvent("c", "e6", "REMOVE", ttl_delete=True), SinkEvent("c", "e7", "MODIFY")]
-    report = reconcile(_manifest(), "B", events)
-    assert report.ok and report.ttl_deletes == 1 and report.unexpected == 1
+def test_ttl_deletes_are_reported_not_failed() -> None:
+    report = reconcile(_manifest(), "B", [*_complete(), SinkEvent("c", "e6", "REMOVE", ttl_delete=True)])
+    assert report.ok and report.ttl_deletes == 1 and report.other == 0
+
+
+def test_an_event_beyond_the_plan_is_other_and_not_reconciled() -> None:
+    report = reconcile(_manifest(), "B", [*_complete(), SinkEvent("c", "e7", "MODIFY")])
+    assert not report.ok and report.unexpected == 1 and report.other == 1 and report.missing_ids == []
+
+
+def test_events_of_this_run_for_clicks_the_manifest_does_not_list_are_other() -> None:
+    """A reused run id: the second run overwrote the manifest, the first run's rows carry the same run_id."""
+    earlier = [SinkEvent("old1", "e20", "INSERT", run_id="r1"), SinkEvent("old2", "e21", "INSERT", run_id="r1")]
+    another_run = [SinkEvent("zz", "e22", "INSERT", run_id="r0"), SinkEvent("yy", "e23", "INSERT")]
+    report = reconcile(_manifest(), "lake", [*_complete(), *earlier, *another_run])
+    assert not report.ok
+    assert report.unlisted_ids == ["old1", "old2"] and report.other == 2
+    assert report.records == 5 + 2  # this run's events, listed or not; other runs' ignored
+
+
+def test_expected_comes_from_the_header_when_given() -> None:
+    """A running run: the header counts writes whose ids are not in a manifest part yet."""
+    report = reconcile(_manifest(), "A", _complete(), expected=9)
+    assert report.expected == 9 and report.records == 5

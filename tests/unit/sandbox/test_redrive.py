@@ -226,3 +226,10 @@ def test_ctrl_c_releases_every_message_not_yet_redriven() -> None:
     with pytest.raises(KeyboardInterrupt):
         _redrive(queue, FakeLambda([{"payload": None}, KeyboardInterrupt()]))
     assert queue.deleted == ["m0"] and sorted(queue.released) == ["m1", "m2"]
+
+
+def test_a_batch_describes_its_size_in_good_english() -> None:
+    one = document()
+    one["KinesisBatchInfo"]["batchSize"] = 1
+    assert FailedBatch.parse(json.dumps(one)).describe().endswith("(1 record)")
+    assert FailedBatch.parse(json.dumps(document())).describe().endswith("(3 records)")

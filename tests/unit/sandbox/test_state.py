@@ -99,3 +99,73 @@ def test_start_time_is_field_22_of_proc_stat() -> None:
     assert state.process_start(os.getpid()) == int(fields[19])
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     assert state.process_start(int(done.stdout)) is None  # gone
+
+
+# --- where the default state dir is: anchored like git anchors .git ------------------------------
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for the checkout `sandbox` was installed from."""
+    root = tmp_path / "checkout"
+    (root / "sandbox" / "commands").mkdir(parents=True)
+    monkeypatch.setattr(state, "CHECKOUT", root)
+    return root
+
+
+def _running_at(folder: Path) -> Settings:
+    """A stack of this process recorded in ``folder`` (absolute), for the relative lookups to find."""
+    state.write(Settings(state_dir=str(folder)), _info(os.getpid()))
+    return Settings()  # the default: state_dir ".sandbox"
+
+
+def test_the_default_state_dir_is_found_from_a_subdirectory(checkout: Path) -> None:
+    default = _running_at(checkout / ".sandbox")
+    assert state.state_dir(default, cwd=checkout / "sandbox" / "commands") == checkout / ".sandbox"
+    assert state.read(Settings(state_dir=str(state.state_dir(default, cwd=checkout / "sandbox")))) is not None
+
+
+def test_outside_the_checkout_the_checkouts_stack_is_found_too(checkout: Path, tmp_path: Path) -> None:
+    """`cd /tmp && sandbox down`: the sandbox of the checkout this `sandbox` belongs to."""
+    default = _running_at(checkout / ".sandbox")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert state.state_dir(default, cwd=elsewhere) == checkout / ".sandbox"
+
+
+def test_a_nearer_stack_wins(checkout: Path) -> None:
+    _running_at(checkout / ".sandbox")
+    default = _running_at(checkout / "sandbox" / ".sandbox")
+    assert state.state_dir(default, cwd=checkout / "sandbox" / "commands") == checkout / "sandbox" / ".sandbox"
+
+
+def test_without_a_stack_new_state_goes_to_the_checkouts_root_or_the_cwd(checkout: Path, tmp_path: Path) -> None:
+    assert state.state_dir(Settings(), cwd=checkout / "sandbox") == checkout / ".sandbox"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert state.state_dir(Settings(), cwd=elsewhere) == elsewhere / ".sandbox"
+    searched = state.searched(Settings(), cwd=elsewhere)
+    assert str(elsewhere) in searched and f"the checkout {checkout}" in searched
+    absolute = tmp_path / "mine"
+    assert state.state_dir(Settings(state_dir=str(absolute)), cwd=elsewhere) == absolute
+
+
+def test_down_from_outside_the_checkout_stops_its_stack(
+    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from sandbox.cli import app
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        state.write(Settings(state_dir=str(checkout / ".sandbox")), _info(child.pid))
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        result = CliRunner().invoke(app, ["down", "--timeout", "5"], env={"SANDBOX_STATE_DIR": None})
+        assert result.exit_code == 0, result.output
+        assert f"stopped the embedded sandbox (pid {child.pid}" in result.stderr
+        assert f"recorded in {checkout / '.sandbox'}" in result.stderr
+        assert child.wait(timeout=5) is not None
+    finally:
+        child.kill()
+        child.wait(timeout=5)

@@ -39,3 +39,14 @@ def test_drained_needs_every_sink_at_the_expected_count() -> None:
     assert not Snapshot(at=0.0, counts={s: 0 for s in counts}).drained(0)
     snapshot.counts[Stage.ANALYTICS] = None
     assert not snapshot.drained(10)
+
+
+def test_drained_counts_only_the_followed_runs_records() -> None:
+    """Another producer's records in the sinks neither block nor fake a drain."""
+    totals = {Stage.ARCHIVED: 25, Stage.ANALYTICS: 25, Stage.HTTP: 25}
+    mine = {Stage.ARCHIVED: 10, Stage.ANALYTICS: 10, Stage.HTTP: 10}
+    assert Snapshot(at=0.0, counts=dict(totals), run_counts=dict(mine)).drained(10)
+    assert not Snapshot(at=0.0, counts=dict(totals)).drained(10)  # without a run: every record counts
+    # the HTTP share is known only after a thorough poll: until then, not drained
+    partial = {Stage.ARCHIVED: 10, Stage.ANALYTICS: 10}
+    assert not Snapshot(at=0.0, counts={s: 10 for s in totals}, run_counts=partial).drained(10)
