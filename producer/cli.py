@@ -153,7 +153,10 @@ def run_command(
     if as_json:
         typer.echo(json.dumps(summary.to_dict()))
     else:
-        Console().print(_summary_table(summary))
+        out = Console()
+        if not out.is_terminal and not os.environ.get("COLUMNS"):
+            out = Console(width=1000)  # piped: never wrap the run id or the manifest URI
+        out.print(_summary_table(summary))
     if summary.status == "interrupted":
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.failed:

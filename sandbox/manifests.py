@@ -80,19 +80,6 @@ class ManifestTally:
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
-def runs_newest_first(s3: Any, bucket: str) -> list[ManifestHeader]:
-    """Every run's header, the most recently started first (one listing, one read per run)."""
-    tally = ManifestTally(s3, bucket)
-    tally.poll()
-    return tally.newest_first()
-
-
-def latest_run(s3: Any, bucket: str) -> str | None:
-    """The run started last (by its header's ``started_at``, not by its id), or None."""
-    runs = runs_newest_first(s3, bucket)
-    return runs[0].run_id if runs else None
-
-
 def read_header(s3: Any, bucket: str, run_id: str) -> tuple[str, ManifestHeader] | None:
     """A run's header and its ETag, or None when the run has no manifest."""
     try:

@@ -21,9 +21,8 @@ from bootstrap.settings import Settings
 from bootstrap.topology import Topology
 from functions._stream import is_ttl_delete
 from producer.errors import ProducerError
-from producer.manifest import Manifest, load
+from producer.manifest import Manifest, list_runs, load
 from sandbox import lake
-from sandbox.manifests import runs_newest_first
 from sandbox.sinkclient import SinkClient, SinkUnavailable
 
 #: Manifests read (newest first) when neither the item nor a delivery names the run.
@@ -120,7 +119,7 @@ class Tracer:
         named = {str(item["run_id"])} if item and item.get("run_id") else set()
         named |= {str(d["body"]["run_id"]) for d in deliveries if d["body"].get("run_id")}
         bucket = self.topology.data_lake_bucket
-        newest = [h.run_id for h in runs_newest_first(self.s3, bucket)[:MAX_MANIFESTS]] if not named else []
+        newest = list_runs(self.settings, bucket, s3=self.s3)[::-1][:MAX_MANIFESTS] if not named else []
         candidates = sorted(named) or newest
         for run_id in candidates:
             try:

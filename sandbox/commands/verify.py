@@ -22,11 +22,11 @@ from rich.table import Table
 from bootstrap.clients import client
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
-from producer.manifest import Manifest, ManifestHeader, load
+from producer.manifest import Manifest, ManifestHeader, latest, load
 from producer.target import resolve_topology
 from sandbox import target
 from sandbox.errors import SandboxError
-from sandbox.manifests import latest_run, read_header
+from sandbox.manifests import read_header
 from sandbox.output import console, note, plural
 from sandbox.reconcile import SinkReport, reconcile
 from sandbox.sinkclient import SinkClient
@@ -90,7 +90,7 @@ def verify(
     topology = resolve_topology(settings)
     s3 = client("s3", settings)
     if run_id is None:
-        run_id = latest_run(s3, topology.data_lake_bucket)
+        run_id = latest(settings, topology.data_lake_bucket, s3=s3)
         if run_id is None:
             raise SandboxError("no producer run has a manifest yet", "run `sandbox produce --count 100` first")
     run = RunManifest(settings, s3, topology.data_lake_bucket, run_id)

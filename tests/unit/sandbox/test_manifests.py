@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from producer.manifest import Counts, ManifestHeader, manifest_key, part_key
-from sandbox.manifests import ManifestTally, latest_run, read_header, runs_newest_first
+from sandbox.manifests import ManifestTally, read_header
 
 from .fakes import FakeS3
 
@@ -37,16 +37,6 @@ def test_live_counts_replace_a_lagging_header_never_lower_it() -> None:
     assert tally.poll({"mine": 50}) == 601 + 50
     assert tally.poll({"mine": 10}) == 601 + 41  # the header is ahead: it wins
     assert tally.poll({"new": 7}) == 601 + 41 + 7  # no header yet
-
-
-def test_the_latest_run_is_the_one_started_last_not_the_largest_id() -> None:
-    s3 = FakeS3()
-    _store(s3, "zz-custom-id", 1_000, 1)
-    _store(s3, "20261126T150102Z-3f9a1c", 3_000, 1)
-    _store(s3, "aa-started-second", 2_000, 1)
-    assert latest_run(s3, BUCKET) == "20261126T150102Z-3f9a1c"
-    assert [h.run_id for h in runs_newest_first(s3, BUCKET)] == ["20261126T150102Z-3f9a1c", "aa-started-second", "zz-custom-id"]
-    assert latest_run(FakeS3(), BUCKET) is None
 
 
 def test_read_header() -> None:
