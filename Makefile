@@ -11,7 +11,10 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
-	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+		{ echo "error: $(PYTHON) is missing or older than Python 3.11 (fix: make PYTHON=python3.11 $(MAKECMDGOALS))" >&2; exit 1; }
+	@test -x $(VPY) || { echo "creating $(VENV) and installing the project (first run, about 30 s)"; \
+		$(PYTHON) -m venv $(VENV) || { echo "error: cannot create $(VENV) (fix: install the venv module, e.g. apt-get install python3-venv)" >&2; exit 1; }; }
 	$(VPY) -m pip install --quiet --upgrade pip
 	$(VPY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
