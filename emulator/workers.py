@@ -180,10 +180,10 @@ class Worker:
             self._requests.close()
         except (BrokenPipeError, OSError):
             pass
-        for thread in self._threads:
-            thread.join(timeout=2)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        # Only the response pump is joined: the output pump may be blocked on a pipe that a
+        # process the handler started in a session of its own still holds, and closing the
+        # stream under it would block here forever. It is a daemon; it ends with the pipe.
+        self._threads[0].join(timeout=2)
 
 
 @dataclass
@@ -204,7 +204,7 @@ class WorkerPool:
         def start() -> None:
             try:
                 worker = self._start()
-            except (RuntimeError, OSError):
+            except Exception:  # noqa: BLE001 - the slot must come back whatever failed
                 with self._cond:
                     self._busy -= 1
                     self._cond.notify()

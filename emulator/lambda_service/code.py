@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import io
 import shutil
@@ -24,7 +25,10 @@ def unpack(root: Path, name: str, code: dict[str, Any]) -> tuple[bytes, str]:
     blob = code.get("ZipFile")
     if not blob:
         raise InvalidParameterValue("The embedded emulator needs the code as ZipFile (S3 and image code are not supported).")
-    data = base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)
+    try:
+        data = base64.b64decode(blob, validate=True) if isinstance(blob, str) else bytes(blob)
+    except (binascii.Error, TypeError, ValueError):
+        raise InvalidParameterValue("Code.ZipFile must be the zip file, base64-encoded") from None
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InvalidZipFile("Could not unzip uploaded file. Please check your file, then try to upload again.")
     target = root / name / uuid.uuid4().hex  # unique per upload: no lock needed to unpack

@@ -23,13 +23,51 @@ RESERVED_ENV = frozenset(
 )
 
 
+ENV_KEY_PATTERN = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
+HANDLER_PATTERN = re.compile(r"^[^\s]{1,128}$")
+ARCHITECTURES = ("x86_64", "arm64")
+MAX_NAME_LENGTH = 64
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_types(params: dict[str, Any]) -> None:
+    """Shapes the request model fixes (AWS rejects them before any rule is applied)."""
+    for key, kind in (("FunctionName", str), ("Role", str), ("Handler", str), ("Runtime", str), ("Description", str),
+                      ("Code", dict), ("Environment", dict), ("Tags", dict), ("Architectures", list), ("RevisionId", str)):
+        if params.get(key) is not None and not isinstance(params[key], kind):
+            raise InvalidParameterValue(f"{key} must be a {'map' if kind is dict else kind.__name__}")
+    variables = (params.get("Environment") or {}).get("Variables")
+    if variables is not None:
+        if not isinstance(variables, dict):
+            raise InvalidParameterValue("Environment.Variables must be a map of strings to strings")
+        for key, value in variables.items():
+            if not ENV_KEY_PATTERN.match(str(key)) or not isinstance(value, str) or "\x00" in value:
+                raise InvalidParameterValue(
+                    f"Lambda was unable to configure your environment variables: {key!r} must match "
+                    "[a-zA-Z]([a-zA-Z0-9_])+ and its value must be a string without NUL bytes"
+                )
+    tags = params.get("Tags") or {}
+    if any(not isinstance(k, str) or not isinstance(v, str) for k, v in tags.items()):
+        raise InvalidParameterValue("Tags must map strings to strings")
+    for architecture in params.get("Architectures") or []:
+        if architecture not in ARCHITECTURES:
+            raise constraint("architectures", params["Architectures"], "Member must satisfy enum value set: [x86_64, arm64]")
+    handler = params.get("Handler")
+    if handler is not None and not HANDLER_PATTERN.match(handler):
+        raise constraint("handler", handler, "Member must satisfy regular expression pattern: [^\\s]+")
+
+
 def check_settings(params: dict[str, Any]) -> None:
     """AWS's rules for Timeout, MemorySize, Runtime, Role and Environment."""
+    check_types(params)
     timeout = params.get("Timeout")
-    if timeout is not None and not (isinstance(timeout, int) and 1 <= timeout <= 900):
+    if timeout is not None and not (_is_int(timeout) and 1 <= timeout <= 900):
         raise constraint("timeout", timeout, "Member must have value less than or equal to 900")
     memory = params.get("MemorySize")
-    if memory is not None and not (isinstance(memory, int) and 128 <= memory <= 10240):
+    if memory is not None and not (_is_int(memory) and 128 <= memory <= 10240):
         raise constraint("memorySize", memory, "Member must have value greater than or equal to 128")
     runtime = params.get("Runtime")
     if runtime is not None and not str(runtime).startswith("python3"):

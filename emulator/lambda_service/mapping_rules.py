@@ -42,7 +42,31 @@ def validate_ints(params: dict[str, Any]) -> None:
         raise InvalidParameterValue("MaximumRecordAgeInSeconds must be -1 (infinite) or between 60 and 604800")
 
 
+def validate_types(params: dict[str, Any]) -> None:
+    """Shapes the request model fixes (AWS rejects them before any rule is applied)."""
+    shapes: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+        ("FunctionName", str), ("EventSourceArn", str), ("StartingPosition", str), ("Enabled", bool),
+        ("BisectBatchOnFunctionError", bool), ("FunctionResponseTypes", list), ("FilterCriteria", dict),
+        ("DestinationConfig", dict), ("StartingPositionTimestamp", (int, float)),
+    )
+    for key, kind in shapes:
+        value = params.get(key)
+        if value is None:
+            continue
+        wrong_bool = kind in ((int, float),) and isinstance(value, bool)
+        if not isinstance(value, kind) or wrong_bool:
+            raise InvalidParameterValue(f"{key} has the wrong type: {value!r}")
+    filters = (params.get("FilterCriteria") or {}).get("Filters")
+    if filters is not None and (not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters)):
+        raise InvalidParameterValue("FilterCriteria.Filters must be a list of {\"Pattern\": \"...\"} objects")
+    for kind in ("OnFailure", "OnSuccess"):
+        entry = (params.get("DestinationConfig") or {}).get(kind)
+        if entry is not None and not isinstance(entry, dict):
+            raise InvalidParameterValue(f"DestinationConfig.{kind} must be an object with a Destination ARN")
+
+
 def validate_lists(params: dict[str, Any]) -> None:
+    validate_types(params)
     types = params.get("FunctionResponseTypes")
     if types is not None:
         for value in types:

@@ -24,7 +24,7 @@ from emulator.lambda_service.exceptions import (
     ResourceNotFound,
     constraint,
 )
-from emulator.lambda_service.mapping_rules import DEFAULTS, UPDATABLE, validate_ints, validate_lists
+from emulator.lambda_service.mapping_rules import DEFAULTS, UPDATABLE, validate_ints, validate_lists, validate_types
 from emulator.lambda_service.models import FunctionRegistry, FunctionState
 from emulator.moto_adapter import MotoAdapter, parse_arn
 
@@ -164,6 +164,7 @@ class MappingRegistry:
     # --- API calls ------------------------------------------------------------
     def create_event_source_mapping(self, params: dict[str, Any]) -> dict[str, Any]:
         """Create the mapping and start it; returns it as it was created (State Creating)."""
+        validate_types(params)
         arn = str(params.get("EventSourceArn") or "")
         source_type = self._source_type(arn)
         function: FunctionState = self.functions.resolve(str(params.get("FunctionName") or ""))
@@ -224,7 +225,7 @@ class MappingRegistry:
     def update_event_source_mapping(self, mapping_uuid: str, params: dict[str, Any]) -> dict[str, Any]:
         mapping = self.get(mapping_uuid)
         validate_ints(params)
-        validate_lists(params)
+        validate_lists(params)  # types first
         function = self.functions.resolve(params["FunctionName"]) if params.get("FunctionName") else None
         with mapping.lock:
             if mapping.state in (MappingStateName.CREATING, MappingStateName.DELETING):

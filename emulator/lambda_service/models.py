@@ -24,7 +24,13 @@ from emulator.lambda_service.exceptions import (
     ResourceNotFound,
     constraint,
 )
-from emulator.lambda_service.function_rules import FUNCTION_NAME_PATTERN, check_revision, check_settings
+from emulator.lambda_service.function_rules import (
+    FUNCTION_NAME_PATTERN,
+    MAX_NAME_LENGTH,
+    check_revision,
+    check_settings,
+    check_types,
+)
 from emulator.logs import FunctionLog, LogHub
 from emulator.workers import Outcome, WorkerPool, WorkerSpec
 
@@ -143,11 +149,16 @@ class FunctionRegistry:
     # --- validation -----------------------------------------------------------
     # --- API calls ------------------------------------------------------------
     def create_function(self, params: dict[str, Any]) -> FunctionState:
+        check_types(params)
         name = str(params.get("FunctionName") or "")
         match = FUNCTION_NAME_PATTERN.match(name)
         if match is None or match.group("qualifier"):
             raise constraint("functionName", name, "Member must satisfy regular expression pattern")
+        if (match.group("region") or self.region) != self.region or (match.group("account") or self.account_id) != self.account_id:
+            raise InvalidParameterValue(f"The function ARN {name} names another region or account than this endpoint's ({self.region}, {self.account_id})")
         name = match.group("name")
+        if len(name) > MAX_NAME_LENGTH:
+            raise constraint("functionName", name, f"Member must have length less than or equal to {MAX_NAME_LENGTH}")
         for required in ("Role", "Code"):
             if not params.get(required):
                 raise InvalidParameterValue(f"{required} is required")
@@ -272,7 +283,9 @@ class FunctionRegistry:
         assert state.pool is not None
         state.pool.close()
         self.logs.close(state.log)
-        shutil.rmtree(self.root / state.name, ignore_errors=True)
+        # Only this function's code: a function created again under the same name meanwhile
+        # unpacks into a sibling directory of its own.
+        shutil.rmtree(state.code_dir, ignore_errors=True)
 
     # --- invoke ---------------------------------------------------------------
     def invoke(self, identifier: str, payload: bytes, invocation_type: str = "RequestResponse", qualifier: str | None = None) -> Outcome | None:
@@ -299,7 +312,15 @@ class FunctionRegistry:
         request_id = str(uuid.uuid4())
         state.log.write(f"START RequestId: {request_id} Version: $LATEST")  # the worker's lines follow
         assert state.pool is not None
-        outcome = state.pool.run(event, request_id, state.arn)
+        try:
+            outcome = state.pool.run(event, request_id, state.arn)
+        except RuntimeError:  # the pool closed under us: deleted meanwhile
+            raise ResourceNotFound(f"Function not found: {state.arn}") from None
+        if outcome.ok and len(outcome.payload) > SYNC_PAYLOAD_LIMIT:
+            outcome = Outcome(json.dumps({
+                "errorType": "Function.ResponseSizeTooLarge",
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size ({SYNC_PAYLOAD_LIMIT} bytes).",
+            }).encode(), "Unhandled", outcome.duration_ms, outcome.log_tail)
         start = f"START RequestId: {request_id} Version: $LATEST"
         end = f"END RequestId: {request_id}"
         report = (f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"

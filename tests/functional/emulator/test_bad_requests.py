@@ -96,3 +96,72 @@ def test_invalid_invoke_payload(aws, target) -> None:
 
 def test_the_server_keeps_serving(aws, target) -> None:
     assert aws("lambda").get_function(FunctionName=target["function"])["Configuration"]["State"] == "Active"
+
+
+def _raw(emulator, method: str, path: str, body: object) -> int:
+    """An unsigned request straight to the Lambda API (routed by path), returning its status."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(emulator.endpoint_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+BAD_FUNCTIONS = [
+    {"Environment": "x"},
+    {"Environment": {"Variables": ["a"]}},
+    {"Environment": {"Variables": {"A": 1}}},
+    {"Environment": {"Variables": {"A=B": "1"}}},
+    {"Environment": {"Variables": {"A": "x\u0000"}}},
+    {"Handler": 5},
+    {"Handler": "has space"},
+    {"Code": "abc"},
+    {"Code": {"ZipFile": "!!!notb64"}},
+    {"Tags": ["a"]},
+    {"Timeout": True},
+    {"Architectures": "arm64"},
+    {"FunctionName": "a" * 65},
+    {"FunctionName": "arn:aws:lambda:eu-west-1:000000000000:function:elsewhere"},
+]
+
+
+@pytest.mark.parametrize("override", BAD_FUNCTIONS, ids=lambda o: str(o)[:40])
+def test_malformed_function_definitions_are_4xx(aws, emulator, override: dict) -> None:
+    import base64
+
+    body = {"FunctionName": unique("raw"), "Runtime": "python3.12", "Role": ensure_role(aws("iam")),
+            "Handler": "recorder.handler", "Code": {"ZipFile": base64.b64encode(package("recorder")).decode()}, **override}
+    assert 400 <= _raw(emulator, "POST", "/2015-03-31/functions", body) < 500
+
+
+BAD_MAPPING_UPDATES = [
+    {"FunctionResponseTypes": 5},
+    {"FilterCriteria": "x"},
+    {"DestinationConfig": "x"},
+    {"DestinationConfig": {"OnFailure": "x"}},
+    {"FunctionName": 5},
+    {"Enabled": "false"},
+]
+
+
+@pytest.mark.parametrize("body", BAD_MAPPING_UPDATES, ids=str)
+def test_malformed_mapping_updates_are_4xx(aws, emulator, target, body: dict) -> None:
+    lam = aws("lambda")
+    found = lam.list_event_source_mappings(FunctionName=target["function"])["EventSourceMappings"]
+    mapping = found[0]["UUID"] if found else lam.create_event_source_mapping(
+        FunctionName=target["function"], EventSourceArn=target["stream"], StartingPosition="LATEST")["UUID"]
+    assert 400 <= _raw(emulator, "PUT", f"/2015-03-31/event-source-mappings/{mapping}", body) < 500
+    assert lam.get_event_source_mapping(UUID=mapping)["State"] in ("Enabled", "Updating", "Creating")
+
+
+def test_a_bad_at_timestamp_is_4xx(aws, emulator, target) -> None:
+    body = {"FunctionName": target["function"], "EventSourceArn": target["stream"],
+            "StartingPosition": "AT_TIMESTAMP", "StartingPositionTimestamp": "abc"}
+    assert 400 <= _raw(emulator, "POST", "/2015-03-31/event-source-mappings/", body) < 500

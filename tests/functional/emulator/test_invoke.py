@@ -105,3 +105,38 @@ def test_log_type_tail_returns_the_invocation_log(aws, functions) -> None:
     lines = tail.splitlines()
     assert lines[0].startswith("START RequestId: ") and lines[-1].startswith("REPORT RequestId: ")
     assert "PaymentDeclined: card 4242 declined" in tail  # the traceback the runtime printed
+
+
+def test_an_escaped_child_process_blocks_neither_timeout_nor_delete(aws) -> None:
+    import time
+
+    name = unique("escape")
+    create_function(aws, name, "behaviours.escape", MODULES, timeout=1)
+    started = time.monotonic()
+    response, body = _invoke(aws, name, {"seconds": 10})
+    assert "Task timed out after 1.00 seconds" in body["errorMessage"]
+    assert time.monotonic() - started < 8
+    started = time.monotonic()
+    aws("lambda").delete_function(FunctionName=name)
+    assert time.monotonic() - started < 8
+
+
+def test_a_response_over_6_mb_is_a_function_error(aws) -> None:
+    name = unique("huge")
+    create_function(aws, name, "behaviours.huge", MODULES)
+    response, body = _invoke(aws, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_invalid_configuration_updates_do_not_leak_worker_slots(aws) -> None:
+    from botocore.exceptions import ClientError
+
+    name = unique("slots")
+    create_function(aws, name, "behaviours.echo", MODULES)
+    raw = aws("lambda", parameter_validation=False)
+    for i in range(10):  # more than the 8 worker slots a function has
+        with pytest.raises(ClientError):
+            raw.update_function_configuration(FunctionName=name, Environment={"Variables": {"A": i}})
+    response, body = _invoke(aws, name, {"ok": 1})
+    assert "FunctionError" not in response and body["event"] == {"ok": 1}

@@ -34,3 +34,16 @@ def importable_libraries(event, context):
         except ImportError:
             found[name] = False
     return found
+
+
+def escape(event, context):
+    """Starts a process in a session of its own that outlives the invocation."""
+    import subprocess
+
+    subprocess.Popen(["sleep", "5"], start_new_session=True)
+    time.sleep(float(event.get("seconds", 0)))
+    return "spawned"
+
+
+def huge(event, context):
+    return "a" * 7_000_000
