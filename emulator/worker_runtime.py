@@ -69,7 +69,9 @@ class LambdaContext:
 
 
 def _error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
-    frames = traceback.extract_tb(exc.__traceback__)
+    # Only the user's frames, as on AWS: not this runtime's nor importlib's.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith("<frozen importlib")]
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,

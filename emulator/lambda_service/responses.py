@@ -16,7 +16,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator.lambda_service.exceptions import InvalidRequestContent, LambdaError, UnsupportedOperation
+from emulator.lambda_service.exceptions import (
+    InvalidParameterValue,
+    InvalidRequestContent,
+    LambdaError,
+    UnsupportedOperation,
+    constraint,
+)
 from emulator.lambda_service.mappings import MappingRegistry
 from emulator.lambda_service.models import FunctionRegistry
 
@@ -69,7 +75,10 @@ def _page(items: list[Any], request: Request, key: str, render: Callable[[Any], 
         size = int(request.args.get("MaxItems") or 50)
     except ValueError:
         raise InvalidRequestContent("Marker and MaxItems must be numbers") from None
-    size = max(1, min(size, 10000))
+    if start < 0:
+        raise InvalidParameterValue(f"Invalid marker: {start}")
+    if not 1 <= size <= 10000:
+        raise constraint("maxItems", size, "Member must have value between 1 and 10000")
     body: dict[str, Any] = {key: [render(item) for item in items[start : start + size]]}
     if start + size < len(items):
         body["NextMarker"] = str(start + size)

@@ -165,3 +165,23 @@ def test_a_bad_at_timestamp_is_4xx(aws, emulator, target) -> None:
     body = {"FunctionName": target["function"], "EventSourceArn": target["stream"],
             "StartingPosition": "AT_TIMESTAMP", "StartingPositionTimestamp": "abc"}
     assert 400 <= _raw(emulator, "POST", "/2015-03-31/event-source-mappings/", body) < 500
+
+
+@pytest.mark.parametrize("query", ["Marker=-5", "MaxItems=0", "MaxItems=abc"])
+def test_bad_paging_is_4xx(emulator, query: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"{emulator.endpoint_url}/2015-03-31/functions/?{query}", timeout=10)
+    assert info.value.code == 400
+
+
+def test_an_import_error_shows_no_runtime_frames(aws) -> None:
+    import json
+
+    name = unique("noimport")
+    create_function(aws, name, "missing_module.handler", ("recorder",))
+    body = json.loads(aws("lambda").invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    assert body["errorType"] == "Runtime.ImportModuleError"
+    assert not any("worker_runtime" in line for line in body["stackTrace"])
