@@ -22,6 +22,7 @@ from sandbox.collector import Collector
 from sandbox.httpsink import HttpSink
 from sandbox.stats import Snapshot
 from tests.waiting import wait_until
+from tests.functional.sandbox.support import cli_env
 
 CLICKS = 30
 
@@ -40,13 +41,7 @@ class Pipeline:
 def pipeline(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     with HttpSink("127.0.0.1", 0) as sink:
         settings = Settings(endpoint_url=emulator.endpoint_url, prefix=f"sb{uuid.uuid4().hex[:8]}", http_sink_url=sink.url)
-        env: dict[str, str | None] = {
-            "AWS_ENDPOINT_URL": settings.endpoint_url,
-            "SANDBOX_PREFIX": settings.prefix,
-            "SANDBOX_HTTP_SINK_URL": sink.url,
-            "SANDBOX_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-            "SANDBOX_ALLOW_REAL_AWS": None,
-        }
+        env = cli_env(settings, tmp_path_factory.mktemp("state"))
         api.apply(settings)
         try:
             run = produce(settings, ProduceOptions(count=CLICKS, update_ratio=0.2, delete_ratio=0.1, seed=7))

@@ -29,6 +29,7 @@ from producer.run import produce
 from sandbox.cli import app
 from sandbox.httpsink import HttpSink
 from tests.waiting import wait_until
+from tests.functional.sandbox.support import cli_env
 
 runner = CliRunner()
 CLICKS = 6
@@ -75,14 +76,7 @@ def _faults(sink: HttpSink, ratio: float) -> None:
 def failed(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failed]:
     with HttpSink("127.0.0.1", 0) as sink:
         settings = Settings(endpoint_url=emulator.endpoint_url, prefix=f"rd{uuid.uuid4().hex[:8]}", http_sink_url=sink.url)
-        env: dict[str, str | None] = {
-            "AWS_ENDPOINT_URL": settings.endpoint_url,
-            "SANDBOX_PREFIX": settings.prefix,
-            "SANDBOX_HTTP_SINK_URL": sink.url,
-            "SANDBOX_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-            "SANDBOX_ALLOW_REAL_AWS": None,
-            "COLUMNS": "300",
-        }
+        env = cli_env(settings, tmp_path_factory.mktemp("state"), COLUMNS="300")
         _faults(sink, 1.0)  # consumer B fails permanently from the first record on
         api.apply(settings, functions=FUNCTIONS)
         try:
