@@ -21,8 +21,8 @@ from sandbox.cli import app
 from sandbox.collector import Collector
 from sandbox.httpsink import HttpSink
 from sandbox.stats import Snapshot
-from tests.waiting import wait_until
 from tests.functional.sandbox.support import cli_env
+from tests.waiting import wait_until
 
 CLICKS = 30
 

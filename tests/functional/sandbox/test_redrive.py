@@ -28,8 +28,8 @@ from producer.options import ProduceOptions
 from producer.run import produce
 from sandbox.cli import app
 from sandbox.httpsink import HttpSink
-from tests.waiting import wait_until
 from tests.functional.sandbox.support import cli_env
+from tests.waiting import wait_until
 
 runner = CliRunner()
 CLICKS = 6
