@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 #: Columns of a console that is not a terminal (tables take only the width they need).
 PIPE_WIDTH = 1000
@@ -31,3 +32,11 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 def note(message: str) -> None:
     """A progress line on stderr (keeps stdout clean for scripts)."""
     console(stderr=True).print(message)
+
+
+def progress_bar(label: str, unit: TextColumn) -> Progress:
+    """The progress bar of long commands (replay, redrive): on stderr, gone when done."""
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), unit, TimeElapsedColumn(),
+        console=console(stderr=True), transient=True,
+    )

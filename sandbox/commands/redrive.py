@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 from rich.table import Table
 
 from bootstrap.clients import client
 from producer.target import resolve_topology
 from sandbox import target
 from sandbox.commands.logs import resolve_functions
-from sandbox.output import console, note, plural
+from sandbox.output import console, note, plural, progress_bar
 from sandbox.redrive import FailureQueue, Message, Outcome, Redriver, RedriveResult, StreamFetcher
 
 SHOW = 20
@@ -69,15 +69,7 @@ def _replay_hint(function: str, hours: tuple[str, str] | None) -> str:
 
 def _run(redriver: Redriver, messages: list[Message], dry_run: bool) -> RedriveResult:
     verb = "checking" if dry_run else "redriving"
-    with Progress(
-        TextColumn(f"{verb} failed batches"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[done]}"),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        transient=True,
-    ) as progress:
+    with progress_bar(f"{verb} failed batches", TextColumn("{task.fields[done]}")) as progress:
         task = progress.add_task(verb, total=len(messages), done="")
         redriven = [0]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 from rich.table import Table
 
 from bootstrap.clients import client
@@ -15,7 +15,7 @@ from producer.target import resolve_topology
 from sandbox import lake, target
 from sandbox.commands.logs import resolve_functions
 from sandbox.errors import ConfigError
-from sandbox.output import console, note
+from sandbox.output import console, note, progress_bar
 from sandbox.replay import APPENDS, ReplayPlan, ReplayResult, invoke_all, plan, select
 from sandbox.replay_events import Invocation
 
@@ -62,15 +62,7 @@ def replay(
 
 
 def _run(lam: Any, replay_plan: ReplayPlan) -> ReplayResult:
-    with Progress(
-        TextColumn(f"replaying into {replay_plan.function}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("records"),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        transient=True,
-    ) as progress:
+    with progress_bar(f"replaying into {replay_plan.function}", TextColumn("records")) as progress:
         task = progress.add_task("replay", total=replay_plan.records)
         return invoke_all(lam, replay_plan, lambda invocation: progress.advance(task, invocation.records))
 

@@ -19,9 +19,8 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         with embedded_backend(emulator) as embedded:
             yield embedded
         return
-    try:  # imported lazily: it needs testcontainers and, to run, a Docker engine
-        from tests.docker.localstack_backend import localstack_backend
-    except ImportError as error:
-        pytest.skip(f"LocalStack backend unavailable: {error}")
+    # imported lazily; testcontainers is a dev dependency, so an ImportError is a real failure
+    from tests.docker.localstack_backend import localstack_backend
+
     with localstack_backend() as localstack:  # skips with the engine's reason when none answers
         yield localstack

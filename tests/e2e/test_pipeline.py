@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import time
 import uuid as uuids
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
-from typing import Any
-
-import pytest
+from concurrent.futures import ThreadPoolExecutor
 
 import bootstrap
 from bootstrap.clients import client

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 import bootstrap
 from bootstrap.cli import app
-from bootstrap.errors import BootstrapError
 from bootstrap.plan import Action
 from bootstrap.settings import Settings
 from bootstrap.topology import CONSUMERS, TABLE_STREAM_READERS, Topology

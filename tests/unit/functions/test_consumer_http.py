@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from functions import consumer_http
 from functions._config import ConfigurationError
 from tests.unit.functions.fakes import FakeContext, rejected_logs
+from tests.waiting import wait_until
 
 U1 = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
 
@@ -25,14 +25,6 @@ def failures(*seqs: str) -> dict[str, Any]:
 
 def event_ids(load_event) -> list[str]:
     return [record["eventID"] for record in load_event("dynamodb_clicks")["Records"]]
-
-
-def wait_until(condition, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.01)
 
 
 def test_each_row_is_posted_in_order_with_its_event_id_as_idempotency_key(http_sink, load_event):
@@ -98,7 +90,7 @@ def test_slow_sink_times_out_and_is_retried(http_sink, load_event, monkeypatch):
     http_sink.delay_s = 10.0
     event = {"Records": load_event("kinesis_fanout_clicks")["Records"][:1]}
     assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
-    wait_until(lambda: len(http_sink.requests) == 2)
+    wait_until(lambda: len(http_sink.requests) == 2, timeout=5, interval=0.01, what="both attempts at the sink")
     assert len(set(http_sink.keys())) == 1
 
 
