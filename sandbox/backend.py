@@ -1,8 +1,14 @@
-"""Which backend runs the sandbox: the Docker compose stack or the embedded emulator.
+"""Which backend runs the sandbox: a Docker compose stack (LocalStack or our emulator) or embedded.
 
-`make up` asks ``sandbox backend`` and then runs the Docker targets or ``sandbox up``.
-The rule: ``BACKEND=embedded|docker`` forces one; otherwise Docker when an engine
-answers ``docker info`` quickly, else embedded. The reason is always said.
+`make up` asks ``sandbox backend`` and then runs ``sandbox compose up`` or ``sandbox up``.
+The rule, said in one line whichever way it goes:
+
+- ``BACKEND=embedded|docker`` forces the backend; ``EMULATOR=1|0`` forces the
+  compose stack's AWS endpoint (our emulator or LocalStack).
+- Otherwise, with an engine that answers: LocalStack when its pinned image is here
+  or a registry answers for it; else the same stack with our emulator image (built
+  when needed: `make images` works offline); else, when that image cannot be built
+  either, the embedded backend. Without an engine: embedded.
 """
 
 from __future__ import annotations
@@ -13,9 +19,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sandbox.errors import ConfigError, DockerUnavailable
+from sandbox.compose import Variant
+from sandbox.errors import ConfigError, DockerUnavailable, SandboxError
 
 ENV_BACKEND = "BACKEND"
+ENV_EMULATOR = "EMULATOR"
+ENV_LOCALSTACK_IMAGE = "LOCALSTACK_IMAGE"
+#: The last LocalStack image that runs without an auth token (FACTS.md); docker-compose.yml defaults to it too.
+DEFAULT_LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 DOCKER_PROBE_TIMEOUT_S = 5.0
 
 
@@ -28,6 +40,7 @@ class Backend(StrEnum):
 class Choice:
     backend: Backend
     reason: str
+    variant: Variant | None = None  # the compose stack's AWS endpoint (Docker only)
 
 
 @dataclass(frozen=True)
@@ -59,26 +72,93 @@ def probe_docker(timeout: float = DOCKER_PROBE_TIMEOUT_S) -> Probe:
     return Probe(False, detail[:200])
 
 
+def probe_localstack(image: str) -> Probe:
+    """Is the LocalStack image here, or can it be pulled (a manifest lookup, no download)?"""
+    from sandbox import engine
+
+    docker = engine.client()
+    if docker is None:
+        return Probe(False, "no Docker engine answers")
+    if engine.image_present(docker, image):
+        return Probe(True, f"{image} is here")
+    ok, detail = engine.pullable(docker, image)
+    return Probe(ok, detail if ok else f"{image} is not here and cannot be pulled: {detail}")
+
+
+def probe_project_image() -> Probe:
+    """Is our image built, or can it be (offline or online)?"""
+    from sandbox import engine
+    from sandbox.images.build import project_image_status
+
+    docker = engine.client()
+    if docker is None:
+        return Probe(False, "no Docker engine answers")
+    return Probe(*project_image_status(docker))
+
+
+class NoDockerVariant(SandboxError):
+    def __init__(self, localstack: str, image: str) -> None:
+        super().__init__(
+            f"BACKEND=docker was asked for, but neither endpoint can run: {localstack}; {image}",
+            "provide the LocalStack image (`docker load -i localstack.tar`, or a registry), "
+            "or build ours (`sudo make images`), or run `make up BACKEND=embedded`",
+        )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not 1 or 0", f"set {name}=1 (our emulator) or {name}=0 (LocalStack)")
+
+
 def choose(
     environ: Mapping[str, str] | None = None,
     probe: Callable[[], Probe] = probe_docker,
+    localstack: Callable[[str], Probe] = probe_localstack,
+    project_image: Callable[[], Probe] = probe_project_image,
 ) -> Choice:
-    """Pick the backend from ``BACKEND`` and, when not forced, from the Docker probe."""
+    """Pick the backend (and the compose stack's endpoint) from the settings and the probes."""
     env = os.environ if environ is None else environ
     requested = (env.get(ENV_BACKEND) or "auto").strip().lower()
     if requested == Backend.EMBEDDED:
         return Choice(Backend.EMBEDDED, "BACKEND=embedded was asked for")
-    if requested == Backend.DOCKER:
-        result = probe()
-        if not result.answers:
-            raise DockerUnavailable(result.detail)
-        return Choice(Backend.DOCKER, f"BACKEND=docker was asked for ({result.detail})")
-    if requested != "auto":
+    if requested not in (Backend.DOCKER, "auto"):
         raise ConfigError(f"BACKEND={requested!r} is not one of embedded, docker, auto")
+    emulator = _flag(env, ENV_EMULATOR)
     result = probe()
-    if result.answers:
-        return Choice(Backend.DOCKER, f"{result.detail}; set BACKEND=embedded to run without Docker")
+    if not result.answers:
+        if requested == Backend.DOCKER:
+            raise DockerUnavailable(result.detail)
+        return Choice(
+            Backend.EMBEDDED,
+            f"no Docker engine answers ({result.detail}); set BACKEND=docker to require Docker",
+        )
+    forced = "BACKEND=docker was asked for" if requested == Backend.DOCKER else result.detail
+    if emulator is True:
+        return Choice(Backend.DOCKER, f"{forced}; EMULATOR=1: our emulator as the AWS endpoint", Variant.EMULATOR)
+    image = env.get(ENV_LOCALSTACK_IMAGE) or DEFAULT_LOCALSTACK_IMAGE
+    if emulator is False:
+        return Choice(Backend.DOCKER, f"{forced}; EMULATOR=0: LocalStack ({image})", Variant.LOCALSTACK)
+    found = localstack(image)
+    if found.answers:
+        return Choice(Backend.DOCKER, f"{forced}; LocalStack: {found.detail} (EMULATOR=1 runs our emulator instead)",
+                      Variant.LOCALSTACK)
+    ours = project_image()
+    if ours.answers:
+        return Choice(
+            Backend.DOCKER,
+            f"{forced}, but {found.detail}: running the same compose stack with our emulator as the AWS endpoint "
+            f"({ours.detail}; BACKEND=embedded runs without Docker)",
+            Variant.EMULATOR,
+        )
+    if requested == Backend.DOCKER:
+        raise NoDockerVariant(found.detail, ours.detail)
     return Choice(
         Backend.EMBEDDED,
-        f"no Docker engine answers ({result.detail}); set BACKEND=docker to require Docker",
+        f"{result.detail}, but {found.detail} and {ours.detail}: running the embedded backend instead",
     )

@@ -9,7 +9,8 @@ from sandbox.output import note
 
 
 def backend() -> None:
-    """Print the backend `make up` starts (docker|embedded); the reason goes to stderr."""
+    """Print the backend `make up` starts (docker|embedded); the reason, and the Docker endpoint, go to stderr."""
     choice = selection.choose()
-    note(f"backend: {choice.backend} — {choice.reason}")
+    where = f" ({choice.variant})" if choice.variant else ""
+    note(f"backend: {choice.backend}{where} — {choice.reason}")
     typer.echo(choice.backend.value)

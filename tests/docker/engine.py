@@ -73,3 +73,57 @@ def _answers(command: tuple[str, ...]) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
+
+
+def localstack_unavailable_reason(image: str) -> str | None:
+    """None when ``image`` (and the Lambda runtime LocalStack runs functions in) is here or can be pulled.
+
+    Otherwise the one skip reason every LocalStack test gives: the image and how to provide it.
+    """
+    from sandbox import engine
+
+    docker = engine.client()
+    if docker is None:
+        return engine_unavailable_reason() or "no Docker engine answers"
+    from tests.docker.localstack_backend import LAMBDA_RUNTIME_IMAGE
+
+    missing = []
+    for needed in (image, LAMBDA_RUNTIME_IMAGE):
+        if engine.image_present(docker, needed):
+            continue
+        ok, detail = engine.pullable(docker, needed)
+        if not ok:
+            missing.append((needed, detail))
+    if not missing:
+        return None
+    names = " and ".join(name for name, _ in missing)
+    return (
+        f"LocalStack tests need {names}: not here and cannot be pulled ({missing[0][1]}); provide "
+        f"{'them' if len(missing) > 1 else 'it'} with `docker pull` where a registry answers, or "
+        "`docker save` elsewhere and `docker load -i <file>.tar` here, or LOCALSTACK_IMAGE=<mirror>/<image>"
+    )
+
+
+def require_localstack(image: str) -> None:
+    """Skip the calling test with the one reason unless the LocalStack images can be had."""
+    reason = localstack_unavailable_reason(image)
+    if reason is not None:
+        pytest.skip(reason)
+
+
+def require_project_image() -> str:
+    """The project image, built (offline when it must be) if missing; a failure naming `make images` if it cannot be."""
+    from sandbox import engine
+    from sandbox.images import PROJECT_IMAGE, build_images
+    from sandbox.images.errors import ImageBuildError
+
+    docker = engine.client()
+    if docker is not None and engine.image_present(docker, PROJECT_IMAGE):
+        return PROJECT_IMAGE
+    try:
+        build_images(lambda line: print(line, flush=True))
+    except ImageBuildError as error:
+        pytest.fail(f"the Docker engine answers but {PROJECT_IMAGE} is missing and cannot be built: {error.line()} "
+                    "(fix: make images)", pytrace=False)
+    return PROJECT_IMAGE
+

@@ -27,12 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.docker.engine import require_engine
+from sandbox.backend import DEFAULT_LOCALSTACK_IMAGE
+from tests.docker.engine import require_engine, require_localstack, require_project_image
 
-#: The last LocalStack image that runs without an auth token (FACTS.md); override with LOCALSTACK_IMAGE.
-DEFAULT_LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
-#: Our Python services' image, built from the repository's Dockerfile (layer cache makes rebuilds cheap).
-SANDBOX_TEST_IMAGE = "clickstream-sandbox:test"
 LOCALSTACK_ALIAS = "localstack"
 SINK_ALIAS = "httpsink"
 SINK_PORT = 8088
@@ -107,22 +104,22 @@ def localstack_backend(
     Skips the calling test (with the reason) when no Docker engine answers.
     """
     require_engine()
+    image = image or os.environ.get("LOCALSTACK_IMAGE") or DEFAULT_LOCALSTACK_IMAGE
+    require_localstack(image)  # one skip reason, naming the image and how to provide it
+    sandbox_image = require_project_image()  # built offline by `make images`; a failure if it cannot be
     # Imported here: the module stays importable (and collectable) without testcontainers.
     from testcontainers.community.localstack import LocalStackContainer
     from testcontainers.core.container import DockerContainer
-    from testcontainers.core.image import DockerImage
     from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID
     from testcontainers.core.network import Network
 
-    image = image or os.environ.get("LOCALSTACK_IMAGE") or DEFAULT_LOCALSTACK_IMAGE
     with ExitStack() as stack:
         network = Network().create()
         stack.callback(_remove_network, network)
 
-        DockerImage(path=REPO_ROOT, tag=SANDBOX_TEST_IMAGE, clean_up=False).build()
         _pull(LAMBDA_RUNTIME_IMAGE)
         sink = (
-            DockerContainer(SANDBOX_TEST_IMAGE)
+            DockerContainer(sandbox_image)
             .with_command(
                 ["python", "-m", "sandbox.httpsink", "--host", "0.0.0.0", "--port", str(SINK_PORT)]
             )

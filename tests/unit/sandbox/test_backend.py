@@ -1,4 +1,4 @@
-"""Backend choice: BACKEND forces one, otherwise Docker only when an engine answers."""
+"""Backend choice: BACKEND/EMULATOR force one; otherwise LocalStack, else our emulator image, else embedded."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.backend import Backend, Probe, choose, probe_docker
+from sandbox.backend import Backend, NoDockerVariant, Probe, choose, probe_docker
+from sandbox.compose import Variant
 from sandbox.errors import ConfigError, DockerUnavailable
 
 ANSWERS = Probe(True, "Docker engine 28.2.2 answers")
@@ -19,10 +20,58 @@ def _never() -> Probe:
     raise AssertionError("the engine must not be probed when BACKEND=embedded")
 
 
-def test_auto_prefers_docker_when_an_engine_answers() -> None:
-    choice = choose({}, probe=lambda: ANSWERS)
-    assert choice.backend is Backend.DOCKER
-    assert "28.2.2" in choice.reason
+HERE = Probe(True, "localstack/localstack:4.14.0 is here")
+GONE = Probe(False, "localstack/localstack:4.14.0 is not here and cannot be pulled: no registry answers")
+BUILT = Probe(True, "clickstream-sandbox:local is built")
+UNBUILDABLE = Probe(False, "clickstream-sandbox:local is not built and cannot be: debootstrap is not installed")
+
+
+def _no_probe(*_: object) -> Probe:
+    raise AssertionError("this probe must not run")
+
+
+def test_auto_prefers_localstack_when_its_image_can_be_had() -> None:
+    choice = choose({}, probe=lambda: ANSWERS, localstack=lambda image: HERE, project_image=_no_probe)
+    assert (choice.backend, choice.variant) == (Backend.DOCKER, Variant.LOCALSTACK)
+    assert "28.2.2" in choice.reason and "is here" in choice.reason
+
+
+def test_without_localstack_the_same_stack_runs_our_emulator_and_says_why() -> None:
+    choice = choose({}, probe=lambda: ANSWERS, localstack=lambda image: GONE, project_image=lambda: BUILT)
+    assert (choice.backend, choice.variant) == (Backend.DOCKER, Variant.EMULATOR)
+    assert "cannot be pulled" in choice.reason and "our emulator" in choice.reason
+
+
+def test_without_any_image_it_falls_back_to_embedded_saying_both_reasons() -> None:
+    choice = choose({}, probe=lambda: ANSWERS, localstack=lambda image: GONE, project_image=lambda: UNBUILDABLE)
+    assert (choice.backend, choice.variant) == (Backend.EMBEDDED, None)
+    assert "cannot be pulled" in choice.reason and "debootstrap" in choice.reason
+
+
+def test_docker_forced_without_any_image_is_one_line_with_the_fixes() -> None:
+    with pytest.raises(NoDockerVariant) as raised:
+        choose({"BACKEND": "docker"}, probe=lambda: ANSWERS, localstack=lambda image: GONE,
+               project_image=lambda: UNBUILDABLE)
+    assert "make images" in raised.value.line() and "docker load" in raised.value.line()
+
+
+def test_emulator_flag_forces_the_endpoint_without_probing_images() -> None:
+    ours = choose({"EMULATOR": "1"}, probe=lambda: ANSWERS, localstack=_no_probe, project_image=_no_probe)
+    assert ours.variant is Variant.EMULATOR
+    theirs = choose({"EMULATOR": "0"}, probe=lambda: ANSWERS, localstack=_no_probe, project_image=_no_probe)
+    assert theirs.variant is Variant.LOCALSTACK
+
+
+def test_the_localstack_image_can_be_overridden() -> None:
+    asked: list[str] = []
+    choose({"LOCALSTACK_IMAGE": "mirror/localstack:4.14.0"}, probe=lambda: ANSWERS,
+           localstack=lambda image: asked.append(image) or HERE)
+    assert asked == ["mirror/localstack:4.14.0"]
+
+
+def test_a_bad_emulator_flag_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="EMULATOR='maybe'"):
+        choose({"EMULATOR": "maybe"}, probe=lambda: ANSWERS)
 
 
 def test_auto_falls_back_to_embedded_and_says_why() -> None:

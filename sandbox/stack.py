@@ -1,0 +1,267 @@
+"""The compose stack in the foreground: `make up` on Docker (`sandbox compose up`).
+
+What plain `docker compose up` does not: choose the endpoint honestly (LocalStack
+or our emulator, see ``sandbox.backend``), check the ports first, build the image
+offline when needed, wait for the one-shot bootstrap to exit 0 and for the first
+clicks in every sink (the ready line, with seconds), then follow the logs while
+watching the endpoint: a container that dies mid-run is one line with the fix, not
+a stack that silently stops delivering. Ctrl-C (or SIGTERM) stops the stack;
+`make down` removes it, leaving no container, network or volume.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.settings import Settings
+from sandbox import compose, engine, ports
+from sandbox.compose import PROJECT, Variant
+from sandbox.engine import ContainerState
+from sandbox.errors import PortInUse, SandboxError
+
+Say = Callable[[str], None]
+BOOTSTRAP_TIMEOUT_S = 900.0  # LocalStack's first start downloads DynamoDB Local and kinesis-mock
+FIRST_CLICKS_TIMEOUT_S = 180.0
+WATCH_INTERVAL_S = 1.0
+STOP_TIMEOUT_S = 20
+
+
+class StackFailed(SandboxError):
+    """A container of the stack failed or stopped; the message names it and how it ended."""
+
+
+@dataclass(frozen=True)
+class Ready:
+    seconds: float
+    counts: dict[str, int]
+
+
+def network_name() -> str:
+    return os.environ.get("SANDBOX_DOCKER_NETWORK") or PROJECT
+
+
+def running_variant(docker: Any, project: str = PROJECT) -> Variant | None:
+    """Which variant's containers exist for ``project`` (running or not), by the endpoint service."""
+    services = {c.service for c in engine.project_containers(docker, project)}
+    for variant in Variant:
+        if variant.endpoint_service in services:
+            return variant
+    return Variant.LOCALSTACK if services else None
+
+
+def preflight(docker: Any, variant: Variant) -> None:
+    """One line with the fix, before anything starts: a stack already up, a host port taken."""
+    existing = [c for c in engine.project_containers(docker, PROJECT) if c.status == "running"]
+    if existing:
+        raise SandboxError(
+            f"the compose stack {PROJECT} is already running ({', '.join(c.name for c in existing)})",
+            "use it (`sandbox status`), or stop it first with `make down`",
+        )
+    for port, what, variable in ((compose.edge_port(), "the AWS endpoint", compose.ENV_EDGE_PORT),
+                                 (compose.sink_port(), "the HTTP sink", compose.ENV_SINK_PORT)):
+        if not ports.port_free("127.0.0.1", port):
+            error = PortInUse("127.0.0.1", port, what)
+            error.fix = (f"stop what holds it (`make down` if it is a sandbox; `ss -ltnp | grep :{port}` shows who), "
+                         f"or publish on another port: `make up {variable}={port + 1}`")
+            raise error
+
+
+def ensure_image(docker: Any, say: Say) -> None:
+    """Build (or bring up to date) the project image; a present image is used when it cannot be built."""
+    from sandbox.images import PROJECT_IMAGE, build_images
+    from sandbox.images.build import route
+
+    if os.environ.get("SANDBOX_IMAGE"):
+        if not engine.image_present(docker, os.environ["SANDBOX_IMAGE"]):
+            raise SandboxError(f"SANDBOX_IMAGE={os.environ['SANDBOX_IMAGE']} is not here",
+                               "build or load it, or unset SANDBOX_IMAGE to use the image `make images` builds")
+        return
+    chosen, why = route(docker)
+    if chosen is None:
+        if engine.image_present(docker, PROJECT_IMAGE):
+            say(f"image: using the {PROJECT_IMAGE} that is here (it cannot be rebuilt: {why})")
+            return
+        raise SandboxError(f"the image {PROJECT_IMAGE} is not here and cannot be built: {why}",
+                           "apt-get install debootstrap and run `sudo make images`, or `make up BACKEND=embedded`")
+    say(build_images(say).summary())
+
+
+def compose_run(variant: Variant, *args: str, capture: bool = False, timeout: float | None = None
+                ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(compose.command(variant, *args), cwd=compose.REPO_ROOT, text=True, check=False,
+                          capture_output=capture, timeout=timeout)
+
+
+def states(docker: Any) -> dict[str, ContainerState]:
+    return {c.service: c for c in engine.project_containers(docker, PROJECT)}
+
+
+def _service_logs(variant: Variant, service: str, lines: int = 25) -> str:
+    done = compose_run(variant, "logs", "--no-color", "--tail", str(lines), service, capture=True, timeout=60)
+    return (done.stdout or done.stderr).rstrip()
+
+
+def check_alive(variant: Variant, seen: dict[str, ContainerState]) -> None:
+    """The endpoint and the sink must be running; anything else stopped is named with the fix."""
+    for service in (variant.endpoint_service, "httpsink"):
+        state = seen.get(service)
+        if state is None or state.status != "running":
+            what = state.describe() if state else f"{service} has no container any more"
+            raise StackFailed(
+                f"the {'AWS endpoint' if service == variant.endpoint_service else 'HTTP sink'} container "
+                f"stopped: {what}",
+                f"`make logs` shows why; restart with `make down && make up{' EMULATOR=1' if variant is Variant.EMULATOR else ''}`",
+            )
+
+
+def wait_bootstrap(docker: Any, variant: Variant, say: Say, timeout: float = BOOTSTRAP_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        seen = states(docker)
+        boot = seen.get("bootstrap")
+        if boot is not None and boot.status in ("exited", "dead"):
+            if boot.exit_code == 0:
+                return
+            print(_service_logs(variant, "bootstrap"), file=sys.stderr)
+            raise StackFailed(f"bootstrap exited {boot.exit_code} (its last lines are above)",
+                              "fix what it says, then `make down && make up`")
+        endpoint = seen.get(variant.endpoint_service)
+        if endpoint is not None and endpoint.status in ("exited", "dead"):
+            print(_service_logs(variant, variant.endpoint_service), file=sys.stderr)
+            check_alive(variant, seen)
+        if not announced and endpoint is not None and endpoint.health == "starting":
+            say(f"waiting for {variant.endpoint_service} to become healthy, then for bootstrap …")
+            announced = True
+        if time.monotonic() > deadline:
+            raise StackFailed(f"bootstrap did not finish within {timeout:.0f} s "
+                              f"({', '.join(s.describe() for s in seen.values())})",
+                              "`make logs` shows where it is stuck")
+        time.sleep(0.5)
+
+
+def host_settings() -> Settings:
+    """Settings of the host's view of the stack (published loopback ports)."""
+    return Settings.from_env({
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{compose.edge_port()}",
+        "SANDBOX_HTTP_SINK_URL": f"http://127.0.0.1:{compose.sink_port()}/deliveries",
+    })
+
+
+def wait_first_clicks(docker: Any, variant: Variant, started: float,
+                      timeout: float = FIRST_CLICKS_TIMEOUT_S) -> Ready:
+    """Until every sink holds at least one record (or a container dies, or the deadline)."""
+    from producer.target import resolve_topology
+    from sandbox.collector import Collector
+    from sandbox.stats import SINK_STAGES
+
+    settings = host_settings()
+    collector = Collector(settings, resolve_topology(settings))
+    deadline = time.monotonic() + timeout
+    counts: dict[str, int] = {}
+    while True:
+        check_alive(variant, states(docker))
+        snapshot = collector.poll()
+        counts = {stage.value: snapshot.count(stage) for stage in SINK_STAGES}
+        if all(count > 0 for count in counts.values()):
+            return Ready(time.monotonic() - started, counts)
+        if time.monotonic() > deadline:
+            raise StackFailed(f"no click reached every sink within {timeout:.0f} s (seen: {counts})",
+                              "`make logs` and `sandbox status` show where they stop")
+        time.sleep(0.5)
+
+
+@contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """SIGTERM (a `kill`, a CI timeout) ends the foreground like Ctrl-C does."""
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def follow(docker: Any, variant: Variant) -> None:
+    """Show every container's logs until Ctrl-C; fail with one line when the endpoint or the sink dies."""
+    logs = subprocess.Popen(compose.command(variant, "logs", "--follow", "--tail", "5"), cwd=compose.REPO_ROOT)
+    try:
+        while True:
+            check_alive(variant, states(docker))
+            time.sleep(WATCH_INTERVAL_S)
+    finally:
+        logs.terminate()
+        try:
+            logs.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            logs.kill()
+
+
+def up(say: Say, *, detach: bool = False) -> None:
+    """`sandbox compose up` (see the module docstring)."""
+    from sandbox import backend
+
+    choice = backend.choose({**os.environ, "BACKEND": "docker"})
+    variant = choice.variant or Variant.LOCALSTACK
+    say(f"compose stack: {variant} — {choice.reason}")
+    cli = compose.cli()
+    say(f"compose CLI: {cli.describe()} (COMPOSE=… picks another)")
+    docker = engine.client(timeout=30)
+    if docker is None:
+        raise SandboxError("the Docker engine stopped answering", "check `docker info`")
+    preflight(docker, variant)
+    ensure_image(docker, say)
+    started = time.monotonic()
+    with _terminate_on_sigterm():
+        try:
+            done = compose_run(variant, "up", "--detach", "--no-build")
+            if done.returncode != 0:
+                raise StackFailed(f"`{' '.join(compose.command(variant, 'up', '--detach', '--no-build'))}` "
+                                  f"exited {done.returncode} (its output is above)",
+                                  "fix what it says, then `make down && make up`")
+            wait_bootstrap(docker, variant, say)
+            say(f"bootstrap exited 0 after {time.monotonic() - started:.1f} s; waiting for the first clicks …")
+            ready = wait_first_clicks(docker, variant, started)
+            counts = ", ".join(f"{name} {count}" for name, count in ready.counts.items())
+            say(f"ready in {ready.seconds:.1f} s: every sink holds clicks ({counts}). "
+                f"From the host: `sandbox status`, `sandbox verify`; `make down` removes the stack.")
+            if detach:
+                return
+            say("following the logs; Ctrl-C stops the stack")
+            follow(docker, variant)
+        except KeyboardInterrupt:
+            say("stopping the compose stack …")
+            compose_run(variant, "stop", "--timeout", str(STOP_TIMEOUT_S))
+            say("stopped (containers kept for `make logs`); `make down` removes them")
+
+
+def down(say: Say) -> bool:
+    """Remove the stack, its network and volumes; False when there was none. Checks nothing is left."""
+    docker = engine.client(timeout=30)
+    if docker is None:
+        return False
+    variant = running_variant(docker)
+    network = network_name()
+    if variant is None and not engine.project_leftovers(docker, PROJECT, network):
+        return False
+    variant = variant or Variant.LOCALSTACK
+    done = compose_run(variant, "down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S))
+    if done.returncode != 0:
+        raise StackFailed(f"compose down exited {done.returncode} (its output is above)", "run `make down` again")
+    left = engine.project_leftovers(docker, PROJECT, network)
+    if left:
+        raise StackFailed(f"after `down` these remain: {', '.join(left)}", "remove them with `docker rm -f` / "
+                          "`docker network rm` / `docker volume rm`")
+    say(f"removed the compose stack {PROJECT} ({variant}): no container, network or volume left")
+    return True
