@@ -25,6 +25,7 @@ test: $(STAMP) ## Run the test suite (what CI runs); builds the Docker images fi
 	@if docker info >/dev/null 2>&1; then $(SANDBOX) images || echo "warning: the images could not be built: the Docker tests will fail (fix: make images)" >&2; \
 	else echo "no Docker engine answers: the Docker tests will skip"; fi
 	$(VPY) -m pytest -m "not slow" -q --durations=15
+	$(VPY) -m pytest examples -q
 
 test-slow: $(STAMP) ## Run the long scenarios too
 	$(VPY) -m pytest -m slow -q
@@ -53,7 +54,7 @@ CHOOSE_BACKEND = $(SANDBOX) backend
 
 up: $(STAMP) ## Start everything in the foreground (Docker if an engine answers, else embedded; BACKEND=embedded|docker, EMULATOR=1|0; UP_ARGS="--rate 20"); Ctrl-C stops
 	@backend=$$($(CHOOSE_BACKEND)) || exit $$?; \
-	if [ "$$backend" = docker ]; then exec $(SANDBOX) compose up; \
+	if [ "$$backend" = docker ]; then exec $(SANDBOX) compose up --no-explain; \
 	else exec $(SANDBOX) up $(UP_ARGS); fi
 
 down: $(STAMP) ## Stop and remove what runs: the embedded sandbox (pidfile in .sandbox/) and the compose stack (containers, network, volumes)

@@ -23,7 +23,10 @@ from sandbox.errors import SandboxError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The compose project (`-p`): container, network and volume names start with it.
-PROJECT = "clickstream-sandbox"
+DEFAULT_PROJECT = "clickstream-sandbox"
+#: Another project name runs a second, separate stack (tests use a throwaway one, never the user's).
+ENV_PROJECT = "SANDBOX_COMPOSE_PROJECT"
+ENV_NETWORK = "SANDBOX_DOCKER_NETWORK"
 ENV_COMPOSE = "COMPOSE"
 ENV_EDGE_PORT = "SANDBOX_EDGE_PORT"
 ENV_SINK_PORT = "SANDBOX_HTTP_SINK_PORT"
@@ -126,10 +129,24 @@ def cli() -> ComposeCli:
     return found[0]
 
 
-def command(variant: Variant, *args: str, compose: ComposeCli | None = None, project: str = PROJECT) -> list[str]:
+def project() -> str:
+    return os.environ.get(ENV_PROJECT, "").strip() or DEFAULT_PROJECT
+
+
+def network() -> str:
+    """The stack's network name: ``$SANDBOX_DOCKER_NETWORK``, else the project's name (what the files default to)."""
+    return os.environ.get(ENV_NETWORK, "").strip() or project()
+
+
+def environment() -> dict[str, str]:
+    """The environment compose runs with: the network follows the project unless set."""
+    return {**os.environ, ENV_NETWORK: network()}
+
+
+def command(variant: Variant, *args: str, compose: ComposeCli | None = None) -> list[str]:
     """The full argv of a compose command on ``variant``'s stack."""
     chosen = compose or cli()
-    return [*chosen.argv, "-p", project, "-f", str(REPO_ROOT / variant.file), *args]
+    return [*chosen.argv, "-p", project(), "-f", str(REPO_ROOT / variant.file), *args]
 
 
 def edge_port() -> int:

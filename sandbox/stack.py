@@ -23,7 +23,7 @@ from typing import Any
 
 from bootstrap.settings import Settings
 from sandbox import compose, engine, ports
-from sandbox.compose import PROJECT, Variant
+from sandbox.compose import Variant
 from sandbox.engine import ContainerState
 from sandbox.errors import PortInUse, SandboxError
 
@@ -44,13 +44,9 @@ class Ready:
     counts: dict[str, int]
 
 
-def network_name() -> str:
-    return os.environ.get("SANDBOX_DOCKER_NETWORK") or PROJECT
-
-
-def running_variant(docker: Any, project: str = PROJECT) -> Variant | None:
-    """Which variant's containers exist for ``project`` (running or not), by the endpoint service."""
-    services = {c.service for c in engine.project_containers(docker, project)}
+def running_variant(docker: Any) -> Variant | None:
+    """Which variant's containers exist for the project (running or not), by the endpoint service."""
+    services = {c.service for c in engine.project_containers(docker, compose.project())}
     for variant in Variant:
         if variant.endpoint_service in services:
             return variant
@@ -59,10 +55,10 @@ def running_variant(docker: Any, project: str = PROJECT) -> Variant | None:
 
 def preflight(docker: Any, variant: Variant) -> None:
     """One line with the fix, before anything starts: a stack already up, a host port taken."""
-    existing = [c for c in engine.project_containers(docker, PROJECT) if c.status == "running"]
+    existing = [c for c in engine.project_containers(docker, compose.project()) if c.status == "running"]
     if existing:
         raise SandboxError(
-            f"the compose stack {PROJECT} is already running ({', '.join(c.name for c in existing)})",
+            f"the compose stack {compose.project()} is already running ({', '.join(c.name for c in existing)})",
             "use it (`sandbox status`), or stop it first with `make down`",
         )
     for port, what, variable in ((compose.edge_port(), "the AWS endpoint", compose.ENV_EDGE_PORT),
@@ -96,12 +92,12 @@ def ensure_image(docker: Any, say: Say) -> None:
 
 def compose_run(variant: Variant, *args: str, capture: bool = False, timeout: float | None = None
                 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(compose.command(variant, *args), cwd=compose.REPO_ROOT, text=True, check=False,
-                          capture_output=capture, timeout=timeout)
+    return subprocess.run(compose.command(variant, *args), cwd=compose.REPO_ROOT, env=compose.environment(),
+                          text=True, check=False, capture_output=capture, timeout=timeout)
 
 
 def states(docker: Any) -> dict[str, ContainerState]:
-    return {c.service: c for c in engine.project_containers(docker, PROJECT)}
+    return {c.service: c for c in engine.project_containers(docker, compose.project())}
 
 
 def _service_logs(variant: Variant, service: str, lines: int = 25) -> str:
@@ -181,21 +177,27 @@ def wait_first_clicks(docker: Any, variant: Variant, started: float,
 
 
 @contextmanager
-def _terminate_on_sigterm() -> Iterator[None]:
-    """SIGTERM (a `kill`, a CI timeout) ends the foreground like Ctrl-C does."""
+def _interrupt_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM (a `kill`, a CI timeout) both stop the stack.
+
+    SIGINT gets an explicit handler too: a process started in the background of a
+    script inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    """
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def follow(docker: Any, variant: Variant) -> None:
     """Show every container's logs until Ctrl-C; fail with one line when the endpoint or the sink dies."""
-    logs = subprocess.Popen(compose.command(variant, "logs", "--follow", "--tail", "5"), cwd=compose.REPO_ROOT)
+    logs = subprocess.Popen(compose.command(variant, "logs", "--follow", "--tail", "5"), cwd=compose.REPO_ROOT,
+                            env=compose.environment())
     try:
         while True:
             check_alive(variant, states(docker))
@@ -208,13 +210,13 @@ def follow(docker: Any, variant: Variant) -> None:
             logs.kill()
 
 
-def up(say: Say, *, detach: bool = False) -> None:
-    """`sandbox compose up` (see the module docstring)."""
+def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:
+    """`sandbox compose up` (see the module docstring); ``explain``: say why this endpoint."""
     from sandbox import backend
 
     choice = backend.choose({**os.environ, "BACKEND": "docker"})
     variant = choice.variant or Variant.LOCALSTACK
-    say(f"compose stack: {variant} — {choice.reason}")
+    say(f"compose stack {compose.project()}: {variant} as the AWS endpoint" + (f" — {choice.reason}" if explain else ""))
     cli = compose.cli()
     say(f"compose CLI: {cli.describe()} (COMPOSE=… picks another)")
     docker = engine.client(timeout=30)
@@ -223,7 +225,7 @@ def up(say: Say, *, detach: bool = False) -> None:
     preflight(docker, variant)
     ensure_image(docker, say)
     started = time.monotonic()
-    with _terminate_on_sigterm():
+    with _interrupt_on_signals():
         try:
             done = compose_run(variant, "up", "--detach", "--no-build")
             if done.returncode != 0:
@@ -244,6 +246,10 @@ def up(say: Say, *, detach: bool = False) -> None:
             say("stopping the compose stack …")
             compose_run(variant, "stop", "--timeout", str(STOP_TIMEOUT_S))
             say("stopped (containers kept for `make logs`); `make down` removes them")
+        except StackFailed:
+            # Nothing keeps running half-alive behind the error line; the containers stay for `make logs`.
+            compose_run(variant, "stop", "--timeout", str(STOP_TIMEOUT_S), capture=True)
+            raise
 
 
 def down(say: Say) -> bool:
@@ -252,16 +258,33 @@ def down(say: Say) -> bool:
     if docker is None:
         return False
     variant = running_variant(docker)
-    network = network_name()
-    if variant is None and not engine.project_leftovers(docker, PROJECT, network):
+    project, network = compose.project(), compose.network()
+    if variant is None and not engine.project_leftovers(docker, project, network):
         return False
     variant = variant or Variant.LOCALSTACK
     done = compose_run(variant, "down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S))
     if done.returncode != 0:
         raise StackFailed(f"compose down exited {done.returncode} (its output is above)", "run `make down` again")
-    left = engine.project_leftovers(docker, PROJECT, network)
+    left = engine.project_leftovers(docker, project, network)
     if left:
         raise StackFailed(f"after `down` these remain: {', '.join(left)}", "remove them with `docker rm -f` / "
                           "`docker network rm` / `docker volume rm`")
-    say(f"removed the compose stack {PROJECT} ({variant}): no container, network or volume left")
+    say(f"removed the compose stack {project} ({variant}): no container, network or volume left")
     return True
+
+
+def dead_endpoint() -> str | None:
+    """When the compose stack's endpoint container exists but is not running: what happened to it (for errors)."""
+    docker = engine.client(timeout=2)
+    if docker is None:
+        return None
+    try:
+        seen = states(docker)
+    except Exception:  # noqa: BLE001 - only an explanation; the caller's error stands without it
+        return None
+    for variant in Variant:
+        state = seen.get(variant.endpoint_service)
+        if state is not None and state.status != "running":
+            return state.describe()
+    return None
+

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bootstrap.settings import DEFAULT_ENDPOINT, ENV_ENDPOINT, ENV_HTTP_SINK_URL, Settings
 from sandbox import ports, state
-from sandbox.errors import BackendNotRunning
+from sandbox.errors import BackendNotRunning, SandboxError
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,15 @@ def require_running(settings: Settings, origin: str = "") -> None:
     if settings.endpoint_url and ports.is_local(settings.endpoint_url):
         host, port = ports.host_port(settings.endpoint_url, 4566)
         if not ports.answers(host, port):
+            from sandbox.stack import dead_endpoint
+
+            dead = dead_endpoint()
+            if dead is not None:
+                raise SandboxError(
+                    f"nothing answers at {settings.endpoint_url}: the compose stack's AWS endpoint container "
+                    f"stopped ({dead})",
+                    "`make logs` shows why; restart with `make down && make up`",
+                )
             raise BackendNotRunning(settings.endpoint_url, origin)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from sandbox import compose as stacks
 from sandbox import engine, stack
+from sandbox.errors import SandboxError
 from sandbox.output import note
 
 app = typer.Typer(help="The compose stack (LocalStack or our emulator as the AWS endpoint).", no_args_is_help=True)
@@ -17,16 +18,17 @@ app = typer.Typer(help="The compose stack (LocalStack or our emulator as the AWS
 @app.command("up")
 def up(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once every sink holds clicks.")] = False,
+    explain: Annotated[bool, typer.Option(help="Say why this endpoint (`make up` has said it already).")] = True,
 ) -> None:
     """Start the stack: endpoint, bootstrap (one-shot), HTTP sink, producer; Ctrl-C stops it."""
-    stack.up(note, detach=detach)
+    stack.up(note, detach=detach, explain=explain)
 
 
 @app.command("down")
 def down() -> None:
     """Remove the stack with its network and volumes (no-op when none exists)."""
     if not stack.down(note):
-        note(f"no compose stack {stacks.PROJECT} exists")
+        note(f"no compose stack {stacks.project()} exists")
 
 
 def _variant() -> stacks.Variant | None:
@@ -39,9 +41,9 @@ def ps() -> None:
     """List the stack's containers (nothing when none exists)."""
     variant = _variant()
     if variant is None:
-        note(f"no compose stack {stacks.PROJECT} exists (start one with: make up)")
+        note(f"no compose stack {stacks.project()} exists (start one with: make up)")
         return
-    subprocess.run(stacks.command(variant, "ps", "-a"), cwd=stacks.REPO_ROOT, check=False)
+    subprocess.run(stacks.command(variant, "ps", "-a"), cwd=stacks.REPO_ROOT, env=stacks.environment(), check=False)
 
 
 @app.command("logs")
@@ -49,7 +51,6 @@ def logs(follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep follo
     """Show (or follow) every container's logs."""
     variant = _variant()
     if variant is None:
-        note(f"no compose stack {stacks.PROJECT} exists (start one with: make up)")
-        return
+        raise SandboxError(f"no compose stack {stacks.project()} exists", "start one with `make up`")
     subprocess.run(stacks.command(variant, "logs", *(["--follow"] if follow else [])), cwd=stacks.REPO_ROOT,
-                   check=False)
+                   env=stacks.environment(), check=False)

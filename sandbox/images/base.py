@@ -155,7 +155,10 @@ def _debootstrap_to(tarball: Path, arch: str, say: Say) -> None:
         say(f"base image: debootstrap {SUITE} ({arch}, {' '.join(PACKAGES)}) from "
             f"{mirror or 'debootstrap default mirror'} (about a minute)")
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=DEBOOTSTRAP_TIMEOUT_S, check=False)
+            # debootstrap runs chroot, mount, ... from the sbin directories, which a user's PATH may lack.
+            path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+            done = subprocess.run(command, capture_output=True, text=True, timeout=DEBOOTSTRAP_TIMEOUT_S, check=False,
+                                  env={**os.environ, "PATH": path})
         except subprocess.TimeoutExpired:
             raise ImageBuildError(
                 f"debootstrap did not finish within {DEBOOTSTRAP_TIMEOUT_S} s",

@@ -98,7 +98,7 @@ def localstack_unavailable_reason(image: str) -> str | None:
         return None
     names = " and ".join(name for name, _ in missing)
     return (
-        f"LocalStack tests need {names}: not here and cannot be pulled ({missing[0][1]}); provide "
+        f"LocalStack tests need {names}: not here and cannot be pulled: {missing[0][1]}; provide "
         f"{'them' if len(missing) > 1 else 'it'} with `docker pull` where a registry answers, or "
         "`docker save` elsewhere and `docker load -i <file>.tar` here, or LOCALSTACK_IMAGE=<mirror>/<image>"
     )

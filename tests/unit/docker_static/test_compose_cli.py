@@ -45,7 +45,7 @@ def _clean_env(**env: str) -> dict[str, str]:
 def compose_config(*files: str, **env: str) -> dict[str, Any]:
     file_args = [arg for name in files for arg in ("-f", name)]
     done = subprocess.run(
-        [*_v2(), "-p", compose.PROJECT, *file_args, "config", "--format", "json"],
+        [*_v2(), "-p", compose.DEFAULT_PROJECT, *file_args, "config", "--format", "json"],
         cwd=REPO_ROOT,
         env=_clean_env(**env),
         capture_output=True,
@@ -70,7 +70,7 @@ def resolved_emulator() -> dict[str, Any]:
 @pytest.mark.parametrize("cli", CLIS, ids=lambda cli: f"v{cli.version}")
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda path: path.name)
 def test_every_compose_cli_here_loads_both_stacks(cli: compose.ComposeCli, path: Any) -> None:
-    done = subprocess.run([*cli.argv, "-p", compose.PROJECT, "-f", path.name, "config", "-q"], cwd=REPO_ROOT,
+    done = subprocess.run([*cli.argv, "-p", compose.DEFAULT_PROJECT, "-f", path.name, "config", "-q"], cwd=REPO_ROOT,
                           env=_clean_env(), capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, f"{cli.describe()} rejects {path.name}: {done.stderr[-1500:]}"
 
