@@ -22,10 +22,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 test: $(STAMP) ## Run the test suite (what CI runs); builds the Docker images first when an engine answers
-	@if docker info >/dev/null 2>&1; then $(SANDBOX) images || echo "warning: the images could not be built: the Docker tests will fail (fix: make images)" >&2; \
-	else echo "no Docker engine answers: the Docker tests will skip"; fi
-	$(VPY) -m pytest -m "not slow" -q --durations=15
-	$(VPY) -m pytest examples -q
+	@t0=$$(date +%s); \
+	if docker info >/dev/null 2>&1; then $(SANDBOX) images || echo "warning: the images could not be built: the Docker tests will fail (fix: make images)" >&2; \
+	else echo "no Docker engine answers: the Docker tests will skip"; fi; \
+	t1=$$(date +%s); \
+	$(VPY) -m pytest -m "not slow" -q --durations=15; rc=$$?; \
+	t2=$$(date +%s); \
+	if [ $$rc = 0 ]; then $(VPY) -m pytest examples -q; rc=$$?; fi; \
+	t3=$$(date +%s); \
+	echo "make test: images $$((t1 - t0)) s, tests/ $$((t2 - t1)) s, examples/ $$((t3 - t2)) s (exit $$rc)"; \
+	exit $$rc
 
 test-slow: $(STAMP) ## Run the long scenarios too
 	$(VPY) -m pytest -m slow -q

@@ -95,5 +95,6 @@ def project_leftovers(docker: Any, project: str, network: str) -> list[str]:
     """What of a compose project still exists: containers, its network, its volumes (empty after `down -v`)."""
     left = [f"container {c.name}" for c in project_containers(docker, project)]
     left += [f"network {n.name}" for n in docker.networks.list(names=[network]) if n.name == network]
-    left += [f"volume {v.name}" for v in docker.volumes.list(filters={"label": f"com.docker.compose.project={project}"})]
+    volumes = docker.volumes.list(filters={"label": f"com.docker.compose.project={project}"})
+    left += [f"volume {v.name}" for v in volumes]
     return left

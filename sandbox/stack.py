@@ -114,8 +114,12 @@ def check_alive(variant: Variant, seen: dict[str, ContainerState]) -> None:
             raise StackFailed(
                 f"the {'AWS endpoint' if service == variant.endpoint_service else 'HTTP sink'} container "
                 f"stopped: {what}",
-                f"`make logs` shows why; restart with `make down && make up{' EMULATOR=1' if variant is Variant.EMULATOR else ''}`",
+                f"`make logs` shows why; restart with `make down && make up{_flag(variant)}`",
             )
+
+
+def _flag(variant: Variant) -> str:
+    return " EMULATOR=1" if variant is Variant.EMULATOR else ""
 
 
 def wait_bootstrap(docker: Any, variant: Variant, say: Say, timeout: float = BOOTSTRAP_TIMEOUT_S) -> None:
@@ -216,7 +220,8 @@ def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:
 
     choice = backend.choose({**os.environ, "BACKEND": "docker"})
     variant = choice.variant or Variant.LOCALSTACK
-    say(f"compose stack {compose.project()}: {variant} as the AWS endpoint" + (f" — {choice.reason}" if explain else ""))
+    why = f" — {choice.reason}" if explain else ""
+    say(f"compose stack {compose.project()}: {variant} as the AWS endpoint{why}")
     cli = compose.cli()
     say(f"compose CLI: {cli.describe()} (COMPOSE=… picks another)")
     docker = engine.client(timeout=30)

@@ -99,19 +99,23 @@ def environment(endpoint_port: int, sink_port: int, state_dir: Path) -> dict[str
         SANDBOX_STATE_DIR=str(state_dir),
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         COLUMNS="200",
+        # A throwaway compose project: `make down`/`make up` in a test never touch the developer's stack.
+        SANDBOX_COMPOSE_PROJECT=f"sandbox-test-{endpoint_port}",
+        SANDBOX_EDGE_PORT=str(endpoint_port),  # the compose stack publishes on the same ports
+        SANDBOX_HTTP_SINK_PORT=str(sink_port),
     )
     return env
 
 
 @contextmanager
-def started(command: list[str], tmp_path: Path) -> Iterator[Stack]:
+def started(command: list[str], tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """Start ``command`` in its own session (it leads its group, like a terminal job)."""
     endpoint_port, sink_port = free_port(), free_port()
     state_dir = tmp_path / "state"
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=environment(endpoint_port, sink_port, state_dir),
+        env={**environment(endpoint_port, sink_port, state_dir), **(extra_env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

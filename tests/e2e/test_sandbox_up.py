@@ -81,9 +81,7 @@ def _make(target: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_make_help_down_ps_logs_without_a_stack(tmp_path: Path) -> None:
-    # A throwaway compose project: `make down` must never touch a stack the developer has running.
-    env = {**environment(free_port(), free_port(), tmp_path / "state"),
-           "SANDBOX_COMPOSE_PROJECT": f"sandbox-test-{tmp_path.name[-12:]}".lower()}
+    env = environment(free_port(), free_port(), tmp_path / "state")  # its compose project is a throwaway one
     helped = _make("help", env)
     assert helped.returncode == 0
     for target in ("up", "down", "logs", "ps", "test", "docker-up"):
