@@ -121,10 +121,17 @@ def choose(
     probe: Callable[[], Probe] = probe_docker,
     localstack: Callable[[str], Probe] = probe_localstack,
     project_image: Callable[[], Probe] = probe_project_image,
+    *,
+    docker_only: bool = False,
 ) -> Choice:
-    """Pick the backend (and the compose stack's endpoint) from the settings and the probes."""
+    """Pick the backend (and the compose stack's endpoint) from the settings and the probes.
+
+    ``docker_only``: the caller runs the compose stack whatever BACKEND says (`sandbox compose up`).
+    """
     env = os.environ if environ is None else environ
     requested = (env.get(ENV_BACKEND) or "auto").strip().lower()
+    if docker_only:
+        requested = Backend.DOCKER
     if requested == Backend.EMBEDDED:
         return Choice(Backend.EMBEDDED, "BACKEND=embedded was asked for")
     if requested not in (Backend.DOCKER, "auto"):
@@ -138,7 +145,8 @@ def choose(
             Backend.EMBEDDED,
             f"no Docker engine answers ({result.detail}); set BACKEND=docker to require Docker",
         )
-    forced = "BACKEND=docker was asked for" if requested == Backend.DOCKER else result.detail
+    asked = requested == Backend.DOCKER and not docker_only
+    forced = "BACKEND=docker was asked for" if asked else result.detail
     if emulator is True:
         return Choice(Backend.DOCKER, f"{forced}; EMULATOR=1: our emulator as the AWS endpoint", Variant.EMULATOR)
     image = env.get(ENV_LOCALSTACK_IMAGE) or DEFAULT_LOCALSTACK_IMAGE

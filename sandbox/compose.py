@@ -104,13 +104,16 @@ def version_of(argv: tuple[str, ...]) -> str | None:
 
 
 def available() -> list[ComposeCli]:
-    """Every Compose CLI that answers here (tests run the smoke test through each)."""
-    clis = []
+    """Every Compose CLI that answers here, one per version (tests run the smoke test through each).
+
+    The plugin and a standalone binary of the same version are the same program: listed once.
+    """
+    clis: dict[str, ComposeCli] = {}
     for argv in candidates():
         version = version_of(argv)
-        if version:
-            clis.append(ComposeCli(argv, version))
-    return clis
+        if version and version not in clis:
+            clis[version] = ComposeCli(argv, version)
+    return list(clis.values())
 
 
 @lru_cache(maxsize=1)

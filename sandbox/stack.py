@@ -218,7 +218,7 @@ def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:
     """`sandbox compose up` (see the module docstring); ``explain``: say why this endpoint."""
     from sandbox import backend
 
-    choice = backend.choose({**os.environ, "BACKEND": "docker"})
+    choice = backend.choose(docker_only=True)
     variant = choice.variant or Variant.LOCALSTACK
     why = f" — {choice.reason}" if explain else ""
     say(f"compose stack {compose.project()}: {variant} as the AWS endpoint{why}")
