@@ -113,7 +113,8 @@ test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainer
 
 .PHONY: images docker-up docker-down docker-logs docker-ps expire test-docker
 
-clean: ## Remove the virtualenv and caches
+clean: ## Remove the virtualenv, caches and the downloaded wheelhouse (the images and the cached base stay)
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -f docker/wheelhouse/*.whl docker/wheelhouse/.key
 
 .PHONY: help install test test-slow emulator bench-emulator clean

@@ -120,12 +120,16 @@ def test_make_clean_removes_only_the_build_state(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     copy.mkdir()
     shutil.copy(ROOT / "Makefile", copy / "Makefile")
-    for folder in (".venv/bin", ".pytest_cache", "build/lib", "clickstream_sandbox.egg-info"):
+    for folder in (".venv/bin", ".pytest_cache", "build/lib", "clickstream_sandbox.egg-info", "docker/wheelhouse"):
         (copy / folder).mkdir(parents=True)
     (copy / "keep.py").write_text("# source stays\n")
+    wheelhouse = copy / "docker" / "wheelhouse"
+    for name in ("README.md", ".key", "boto3-1.44.8-py3-none-any.whl"):
+        (wheelhouse / name).write_text("x")
     done = _make("clean", env=_env(tmp_path, free_port()), cwd=copy)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(p.name for p in copy.iterdir()) == ["Makefile", "keep.py"]
+    assert sorted(p.name for p in copy.iterdir()) == ["Makefile", "docker", "keep.py"]
+    assert [p.name for p in wheelhouse.iterdir()] == ["README.md"], "the downloaded wheels go, the README stays"
 
 
 @pytest.mark.slow
