@@ -18,7 +18,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from sandbox.commands import backend, bootstrap, down, env, logs, produce, query, redrive, replay, status, trace, up, verify
+from sandbox.commands import backend, bootstrap, dashboard, down, env, logs, produce, query, redrive, replay, status, trace, up, verify
 from sandbox.errors import EXIT_USAGE, SandboxError, boundary
 
 try:  # typer 0.2x vendors click: its parser raises typer._click's exceptions, not the installed click's
@@ -79,6 +79,7 @@ app.command("env")(env.env)
 app.command("verify")(verify.verify)
 app.command("trace")(trace.trace)
 app.command("query")(query.query)
+app.command("dashboard")(dashboard.dashboard)
 app.command("replay")(replay.replay)
 app.command("redrive")(redrive.redrive)
 app.command("backend")(backend.backend)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -57,7 +58,7 @@ def query(
     target.require_running(settings, found.origin)
     reader = LakeReader(client("s3", settings), resolve_topology(settings))
     db = LakeDatabase()
-    rows = _load(reader, db)
+    rows = _load(reader, db, wanted=None if shell else referenced(sql or ""))
     if shell:
         _shell(reader, db, output)
         return
@@ -68,8 +69,18 @@ def query(
          f"(over {plural(len(rows.clicks), 'click row')}, {plural(len(rows.raw_events), 'raw event')})[/]")
 
 
-def _load(reader: LakeReader, db: LakeDatabase) -> LakeRows:
+def referenced(sql: str) -> set[str]:
+    """The sources a statement names (``clicks``; ``raw`` for raw_events and deleted); both if neither."""
+    words = set(re.findall(r"[a-z_]+", sql.lower()))
+    wanted = ({"clicks"} & words) | ({"raw"} if words & {"raw_events", "deleted"} else set())
+    return wanted or {"clicks", "raw"}
+
+
+def _load(reader: LakeReader, db: LakeDatabase, wanted: set[str] | None = None) -> LakeRows:
+    """Read the lake into ``db``; ``wanted`` skips a sink the statement does not name."""
     clicks, raw = reader.plan()
+    if wanted is not None:
+        clicks, raw = (clicks if "clicks" in wanted else []), (raw if "raw" in wanted else [])
     total = len(clicks) + len(raw)
     if total == 0:
         topology = reader.topology
