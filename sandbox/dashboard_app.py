@@ -30,7 +30,7 @@ from sandbox.trace import Tracer
 
 STATIC = resources.files("sandbox") / "dashboard_static"
 #: The charting library: plotly.js as the plotly wheel ships it (plotly/package_data/).
-PLOTLY_JS = resources.files("plotly") / "package_data" / "plotly.min.js"
+PLOTLY_JS = ("plotly", "package_data/plotly.min.js")
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 #: Seconds a look at the failed-batches queue is reused (every page polls once a second).
 PEEK_EVERY_S = 5.0
@@ -122,7 +122,9 @@ class DashboardApp:
 
     def _static(self, _: Request, name: str) -> Response:
         if name == "plotly.min.js":
-            return Response(PLOTLY_JS.read_bytes(), content_type=_TYPES[".js"], headers={"Cache-Control": "max-age=3600"})
+            package, path = PLOTLY_JS
+            body = (resources.files(package) / path).read_bytes()  # imports plotly only when a page asks
+            return Response(body, content_type=_TYPES[".js"], headers={"Cache-Control": "max-age=3600"})
         return self._file(name)
 
     def _file(self, name: str) -> Response:
