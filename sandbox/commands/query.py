@@ -23,7 +23,7 @@ from rich.table import Table
 
 from bootstrap.clients import client
 from producer.target import resolve_topology
-from sandbox import target
+from sandbox import lakeschema, target
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.lakedb import LakeDatabase, QueryError, Result
 from sandbox.lakeload import LakeReader, LakeRows
@@ -46,10 +46,16 @@ def query(
     shell: Annotated[bool, typer.Option("--shell", help="Load once, then read statements from the terminal.")] = False,
     output: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.TABLE,
     schema: Annotated[bool, typer.Option("--schema", help="List the tables and their columns (reads nothing).")] = False,
+    athena_ddl: Annotated[
+        bool, typer.Option("--athena-ddl", help="Print the Athena DDL of the same tables for this deployment's buckets.")
+    ] = False,
 ) -> None:
     """SQL (DuckDB) over the analytics rows (clicks) and the data lake (raw_events, deleted)."""
     if schema:
         _print_schema()
+        return
+    if athena_ddl:
+        typer.echo(lakeschema.athena_ddl(resolve_topology(target.load())), nl=False)
         return
     if (sql is None) == (not shell):
         raise ConfigError("give one SQL statement or --shell", 'e.g. sandbox query "SELECT action, count(*) FROM clicks GROUP BY 1"')
