@@ -67,7 +67,13 @@ ps: $(STAMP) ## What is running (Docker: the containers; embedded: the process a
 	if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then ps -o pid,ppid,etime,args --pid "$$pid" --ppid "$$pid"; \
 	else echo "no embedded sandbox is running (start one with: make up)"; fi
 
-.PHONY: up down logs ps
+query: $(STAMP) ## SQL over the running sandbox's data lake: make query SQL="SELECT action, count(*) FROM clicks GROUP BY 1" (no SQL: a shell)
+	@if [ -n "$$SQL" ]; then exec $(SANDBOX) query "$$SQL" $(QUERY_ARGS); else exec $(SANDBOX) query --shell $(QUERY_ARGS); fi
+
+dashboard: $(STAMP) ## The web dashboard of a running stack (either backend; `make up` serves one itself); DASHBOARD_PORT=8050
+	exec $(SANDBOX) dashboard $(if $(DASHBOARD_PORT),--port $(DASHBOARD_PORT))
+
+.PHONY: up down logs ps query dashboard
 
 # --- Docker path (docker-compose.yml; EMULATOR=1 adds docker-compose.emulator.yml) ---
 COMPOSE_FILES = -f docker-compose.yml $(if $(filter 1 true yes,$(EMULATOR)),-f docker-compose.emulator.yml)
