@@ -11,8 +11,6 @@ from typing import Annotated
 
 import typer
 
-from bootstrap.clients import client
-from producer.target import resolve_topology
 from sandbox import ports, target
 from sandbox.dashboard import DEFAULT_HOST, ENV_DASHBOARD_PORT, Poller, start_server
 from sandbox.dashboard_state import DashboardState
@@ -27,11 +25,8 @@ def dashboard(
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes of the numbers.")] = 1.0,
 ) -> None:
     """Serve the dashboard (counts, latency, clicks over time, errors, trace) until Ctrl-C."""
-    found = target.resolve()
+    found, topology = target.bootstrapped()
     settings = found.settings
-    target.require_running(settings, found.origin)
-    topology = resolve_topology(settings)
-    client("dynamodb", settings, max_attempts=1).describe_table(TableName=topology.table_name)  # bootstrapped?
     if port:
         ports.require_free(DEFAULT_HOST, port, "the dashboard")
     state = DashboardState(f"sandbox dashboard · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}")
