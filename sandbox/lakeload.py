@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,8 @@ READERS = 8
 _DT = re.compile(r"/dt=(?P<dt>[^/]+)/")
 _HOUR = re.compile(r"/year=(?P<year>\d+)/month=(?P<month>\d+)/day=(?P<day>\d+)/hour=(?P<hour>\d+)/")
 
+#: The two S3 sinks a load may read: consumer A's rows and the data lake's raw events.
+SOURCES = ("clicks", "raw")
 #: ``advance(objects_done, objects_total)`` after each object read.
 Advance = Callable[[int, int], None]
 
@@ -103,11 +105,17 @@ class LakeReader:
         self._s3 = s3
         self.topology = topology
 
-    def plan(self) -> tuple[list[str], list[str]]:
-        """The object keys to read: consumer A's ``clicks/`` and the data lake's ``raw/``."""
+    def prefixes(self, sources: Iterable[str] = SOURCES) -> list[str]:
+        """The ``s3://`` prefixes of ``sources`` (``clicks``, ``raw``)."""
+        where = {"clicks": f"s3://{self.topology.analytics_bucket}/clicks/", "raw": f"s3://{self.topology.data_lake_bucket}/raw/"}
+        return [where[source] for source in SOURCES if source in sources]
+
+    def plan(self, sources: Iterable[str] = SOURCES) -> tuple[list[str], list[str]]:
+        """The object keys to read: consumer A's ``clicks/`` and the data lake's ``raw/`` (those in ``sources``)."""
+        wanted = set(sources)
         return (
-            lake.keys(self._s3, self.topology.analytics_bucket, "clicks/"),
-            lake.keys(self._s3, self.topology.data_lake_bucket, "raw/"),
+            lake.keys(self._s3, self.topology.analytics_bucket, "clicks/") if "clicks" in wanted else [],
+            lake.keys(self._s3, self.topology.data_lake_bucket, "raw/") if "raw" in wanted else [],
         )
 
     def read(self, clicks: list[str], raw: list[str], advance: Advance | None = None) -> LakeRows:

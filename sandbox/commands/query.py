@@ -26,7 +26,7 @@ from producer.target import resolve_topology
 from sandbox import lakeschema, target
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.lakedb import LakeDatabase, QueryError, Result
-from sandbox.lakeload import LakeReader, LakeRows
+from sandbox.lakeload import SOURCES, LakeReader, LakeRows
 from sandbox.lakeschema import TABLES, VIEWS
 from sandbox.output import console, note, plural, progress_bar
 
@@ -76,7 +76,8 @@ def query(
 
 
 def referenced(sql: str) -> set[str]:
-    """The sources a statement names (``clicks``; ``raw`` for raw_events and deleted); both if neither."""
+    """The sources (``sandbox.lakeload.SOURCES``) a statement names: ``clicks``, and ``raw`` for
+    raw_events and deleted; both if neither."""
     words = set(re.findall(r"[a-z_]+", sql.lower()))
     wanted = ({"clicks"} & words) | ({"raw"} if words & {"raw_events", "deleted"} else set())
     return wanted or {"clicks", "raw"}
@@ -84,15 +85,12 @@ def referenced(sql: str) -> set[str]:
 
 def _load(reader: LakeReader, db: LakeDatabase, wanted: set[str] | None = None) -> LakeRows:
     """Read the lake into ``db``; ``wanted`` skips a sink the statement does not name."""
-    clicks, raw = reader.plan()
-    if wanted is not None:
-        clicks, raw = (clicks if "clicks" in wanted else []), (raw if "raw" in wanted else [])
+    sources = SOURCES if wanted is None else tuple(wanted)
+    clicks, raw = reader.plan(sources)
     total = len(clicks) + len(raw)
     if total == 0:
-        topology = reader.topology
         raise SandboxError(
-            f"the data lake is empty: no objects under s3://{topology.analytics_bucket}/clicks/ "
-            f"or s3://{topology.data_lake_bucket}/raw/",
+            f"the data lake is empty: no objects under {' or '.join(reader.prefixes(sources))}",
             "produce some clicks first (`sandbox produce --count 100`, or `make up`), then query again",
         )
     if total >= PROGRESS_FROM and sys.stderr.isatty():

@@ -46,12 +46,16 @@ def require_engine() -> None:
 
 @lru_cache(maxsize=1)
 def compose_command() -> tuple[str, ...] | None:
-    """The Compose v2 CLI: the docker plugin, a docker-compose on PATH, or the venv's one."""
-    if shutil.which("docker") and _answers(("docker", "compose", "version")):
+    """The Compose v2 CLI: the docker plugin, a docker-compose on PATH, or the venv's one.
+
+    A Compose v1 (Debian's python docker-compose 1.29) answers too but lacks
+    `config --format json`: only a version 2 or later counts.
+    """
+    if shutil.which("docker") and _is_v2(("docker", "compose")):
         return ("docker", "compose")
     candidates = [shutil.which("docker-compose"), str(Path(sys.executable).parent / "docker-compose")]
     for candidate in candidates:
-        if candidate and Path(candidate).is_file() and _answers((candidate, "version")):
+        if candidate and Path(candidate).is_file() and _is_v2((candidate,)):
             return (candidate,)
     return None
 
@@ -67,9 +71,11 @@ def require_compose() -> tuple[str, ...]:
     return command
 
 
-def _answers(command: tuple[str, ...]) -> bool:
+def _is_v2(compose: tuple[str, ...]) -> bool:
+    """``compose version --short`` answers ``2.40.3`` (or ``v2.40.3``), not ``1.29.2``."""
     try:
-        done = subprocess.run(command, capture_output=True, timeout=10, check=False)
+        done = subprocess.run([*compose, "version", "--short"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return done.returncode == 0
+    major = done.stdout.strip().lstrip("v").split(".", 1)[0]
+    return done.returncode == 0 and major.isdigit() and int(major) >= 2
