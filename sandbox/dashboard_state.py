@@ -19,10 +19,11 @@ from sandbox.stats import LATENCY_NOTES, LATENCY_SINKS, Snapshot, Stage
 
 #: Latency points kept (one per refresh: 15 minutes at one a second).
 LATENCY_POINTS = 900
-#: Clicks are counted in buckets of this many seconds of their ``ts``...
-BUCKET_S = 10
-#: ...for this many buckets back from the newest (one hour).
-BUCKETS = 360
+#: Clicks are counted per second of their ``ts`` for this long back from the newest (one hour)...
+WINDOW_S = 3600
+#: ...and drawn in buckets of the first of these sizes that needs at most ``MAX_BARS`` bars.
+BUCKET_SIZES_S = (1, 2, 5, 10, 15, 30, 60, 120, 300)
+MAX_BARS = 90
 #: Pages drawn one by one; the rest are summed as "other".
 TOP_PAGES = 8
 
@@ -32,12 +33,11 @@ def _iso(epoch_s: float) -> str:
 
 
 class ClickSeries:
-    """Clicks (INSERT rows) per action and per page, per ``BUCKET_S`` of click time."""
+    """Clicks (INSERT rows) per action and per page over click time (bounded: ``window_s`` seconds)."""
 
-    def __init__(self, bucket_s: int = BUCKET_S, buckets: int = BUCKETS) -> None:
-        self.bucket_s = bucket_s
-        self.buckets = buckets
-        self._actions: dict[int, Counter[str]] = {}
+    def __init__(self, window_s: int = WINDOW_S) -> None:
+        self.window_s = window_s
+        self._actions: dict[int, Counter[str]] = {}  # second -> action -> clicks
         self._pages: dict[int, Counter[str]] = {}
         self.total = 0  # every click seen (also those older than the window)
 
@@ -45,40 +45,54 @@ class ClickSeries:
         if row.get("event_name") != "INSERT":
             return
         try:
-            start = int(float(row["ts"]) / 1000) // self.bucket_s * self.bucket_s
+            second = int(float(row["ts"]) // 1000)
         except (KeyError, TypeError, ValueError):
             return
         self.total += 1
-        self._actions.setdefault(start, Counter())[str(row.get("action"))] += 1
-        self._pages.setdefault(start, Counter())[str(row.get("page"))] += 1
-        oldest = max(self._actions) - self.bucket_s * (self.buckets - 1)
-        for gone in [b for b in self._actions if b < oldest]:
+        self._actions.setdefault(second, Counter())[str(row.get("action"))] += 1
+        self._pages.setdefault(second, Counter())[str(row.get("page"))] += 1
+        oldest = max(self._actions) - self.window_s + 1
+        for gone in [s for s in self._actions if s < oldest]:
             del self._actions[gone], self._pages[gone]
+
+    def bucket_s(self) -> int:
+        """The bar width: the smallest size that draws the seconds held in at most MAX_BARS bars."""
+        span = max(self._actions) - min(self._actions) + 1 if self._actions else 1
+        return next((size for size in BUCKET_SIZES_S if span / size <= MAX_BARS), BUCKET_SIZES_S[-1])
 
     def to_json(self) -> dict[str, Any]:
         """Every bucket from the oldest to the newest (empty ones as zeros), per action and page."""
+        size = self.bucket_s()
         if not self._actions:
-            return {"bucket_s": self.bucket_s, "t": [], "actions": {}, "pages": {}, "total": self.total}
-        starts = list(range(min(self._actions), max(self._actions) + 1, self.bucket_s))
+            return {"bucket_s": size, "t": [], "actions": {}, "pages": {}, "total": self.total}
+        actions, pages = _rebucket(self._actions, size), _rebucket(self._pages, size)
+        starts = list(range(min(actions), max(actions) + 1, size))
         pages_total: Counter[str] = Counter()
-        for counts in self._pages.values():
+        for counts in pages.values():
             pages_total.update(counts)
         top = [page for page, _ in pages_total.most_common(TOP_PAGES)]
-        actions = sorted({a for counts in self._actions.values() for a in counts})
+        names = sorted({a for counts in actions.values() for a in counts})
 
         def series(source: dict[int, Counter[str]], name: str) -> list[int]:
             return [source.get(s, Counter())[name] for s in starts]
 
-        pages = {page: series(self._pages, page) for page in top}
+        by_page = {page: series(pages, page) for page in top}
         if len(pages_total) > len(top):
-            pages["other"] = [sum(v for k, v in self._pages.get(s, Counter()).items() if k not in top) for s in starts]
+            by_page["other"] = [sum(v for k, v in pages.get(s, Counter()).items() if k not in top) for s in starts]
         return {
-            "bucket_s": self.bucket_s,
+            "bucket_s": size,
             "t": [_iso(s) for s in starts],
-            "actions": {a: series(self._actions, a) for a in actions},
-            "pages": pages,
+            "actions": {a: series(actions, a) for a in names},
+            "pages": by_page,
             "total": self.total,
         }
+
+
+def _rebucket(seconds: dict[int, Counter[str]], size: int) -> dict[int, Counter[str]]:
+    buckets: dict[int, Counter[str]] = {}
+    for second, counts in seconds.items():
+        buckets.setdefault(second // size * size, Counter()).update(counts)
+    return buckets
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 
 const REFRESH_MS = 1000;
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
-const PLOT_LAYOUT = { margin: { l: 50, r: 10, t: 10, b: 40 }, legend: { orientation: "h", y: -0.2 }, hovermode: "x" };
+const PLOT_LAYOUT = { margin: { l: 50, r: 10, t: 10, b: 50 }, legend: { orientation: "h", y: -0.3 }, hovermode: "x" };
 
 function cell(row, text, className) {
   const td = row.insertCell();

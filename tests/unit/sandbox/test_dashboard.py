@@ -21,25 +21,33 @@ def _row(ts_ms: int, action: str = "Search", page: str = "/search", event: str =
 
 
 def test_clicks_are_bucketed_by_click_time_with_empty_buckets_as_zeros() -> None:
-    series = ClickSeries(bucket_s=10)
-    for row in (_row(T0), _row(T0 + 3_000, "ViewHome", "/"), _row(T0 + 25_000), _row(T0, event="MODIFY")):
+    series = ClickSeries()
+    for row in (_row(T0), _row(T0 + 300, "ViewHome", "/"), _row(T0 + 2_500), _row(T0, event="MODIFY")):
         series.add(row)
     data = series.to_json()
-    assert data["total"] == 3  # the MODIFY is not a click
-    assert data["t"] == ["2027-01-15T08:00:00Z", "2027-01-15T08:00:10Z", "2027-01-15T08:00:20Z"]
+    assert data["total"] == 3 and data["bucket_s"] == 1  # the MODIFY is not a click; 3 s fit in 1 s bars
+    assert data["t"] == ["2027-01-15T08:00:00Z", "2027-01-15T08:00:01Z", "2027-01-15T08:00:02Z"]
     assert data["actions"] == {"Search": [1, 0, 1], "ViewHome": [1, 0, 0]}
     assert data["pages"] == {"/search": [1, 0, 1], "/": [1, 0, 0]}
 
 
-def test_pages_beyond_the_top_ones_are_summed_as_other_and_old_buckets_dropped() -> None:
-    series = ClickSeries(bucket_s=10, buckets=2)
+def test_wider_spans_get_wider_bars() -> None:
+    series = ClickSeries()
+    series.add(_row(T0))
+    series.add(_row(T0 + 599_000))  # ten minutes: 10 s bars (60 of them), not 600 one-second bars
+    data = series.to_json()
+    assert data["bucket_s"] == 10 and len(data["t"]) == 60 and data["actions"]["Search"][-1] == 1
+
+
+def test_pages_beyond_the_top_ones_are_summed_as_other_and_old_seconds_dropped() -> None:
+    series = ClickSeries(window_s=2)
     for index in range(12):
         series.add(_row(T0, page=f"/product/{index}"))
-    series.add(_row(T0 + 10_000, page="/product/0"))
+    series.add(_row(T0 + 1_000, page="/product/0"))
     data = series.to_json()
     assert len(data["pages"]) == 9 and sum(sum(v) for v in data["pages"].values()) == 13
     assert data["pages"]["other"][0] == 4
-    series.add(_row(T0 + 20_000))  # a third bucket: the oldest goes
+    series.add(_row(T0 + 2_000))  # a third second: the oldest goes
     assert len(series.to_json()["t"]) == 2 and series.total == 14
 
 
