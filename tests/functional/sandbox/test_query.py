@@ -16,8 +16,12 @@ from bootstrap import api
 from bootstrap.settings import Settings
 from emulator import Emulator
 from producer.manifest import load
+from producer.options import ProduceOptions
+from producer.run import produce
 from sandbox.cli import app
+from sandbox.httpsink import HttpSink
 from tests.functional.sandbox.support import cli_env
+from tests.waiting import wait_until
 
 from .conftest import SEEDED_CLICKS, Pipeline
 
@@ -130,3 +134,29 @@ def test_an_unreachable_endpoint_is_one_line(tmp_path: Path) -> None:
 def test_sql_or_shell_is_required(args: list[str]) -> None:
     result = runner.invoke(app, ["query", *args])
     assert result.exit_code == 2 and "give one SQL statement or --shell" in result.stderr
+
+
+def test_deleted_tells_ttl_expiry_from_user_deletion(emulator: Emulator, tmp_path: Path) -> None:
+    # GIVEN a click that expires (TTL) and one the producer deletes, on a pipeline of their own
+    with HttpSink("127.0.0.1", 0) as sink:
+        settings = Settings(endpoint_url=emulator.endpoint_url, prefix=f"q{uuid.uuid4().hex[:8]}", http_sink_url=sink.url)
+        api.apply(settings)
+        try:
+            env = cli_env(settings, tmp_path)
+            expiring = produce(settings, ProduceOptions(count=1, ttl_seconds=1, seed=1))
+            deleted = produce(settings, ProduceOptions(count=2, delete_ratio=0.5, seed=2))
+            (expired,) = load(settings, expiring.run_id).clicks
+            (removed,) = load(settings, deleted.run_id).deleted
+
+            def removes() -> list[dict[str, object]]:
+                emulator.sweep_ttl_now()
+                result = runner.invoke(app, ["query", "SELECT uuid, ttl, user_identity_type, user_identity_principal FROM deleted", "-f", "json"], env=env)
+                return json.loads(result.stdout) if result.exit_code == 0 else []
+
+            # WHEN both REMOVEs are archived THEN `deleted` says which one TTL did, with its userIdentity
+            rows = wait_until(lambda: len(r := removes()) == 2 and r, timeout=60, interval=0.5, what="two REMOVEs in the data lake")
+        finally:
+            api.destroy(settings)
+    by_click = {row["uuid"]: row for row in rows}
+    assert by_click[expired] == {"uuid": expired, "ttl": True, "user_identity_type": "Service", "user_identity_principal": "dynamodb.amazonaws.com"}
+    assert by_click[removed] == {"uuid": removed, "ttl": False, "user_identity_type": None, "user_identity_principal": None}

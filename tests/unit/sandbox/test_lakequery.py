@@ -112,3 +112,18 @@ def test_the_docs_example_queries_run_locally() -> None:
     assert len(statements) == 4
     for sql in statements:
         assert db.query(sql).columns, sql
+
+
+@pytest.mark.parametrize(
+    ("sql", "sources"),
+    [
+        ("SELECT action, count(*) FROM clicks GROUP BY 1", {"clicks"}),
+        ("select * from DELETED", {"raw"}),
+        ("SELECT * FROM clicks JOIN raw_events USING (event_id)", {"clicks", "raw"}),
+        ("SELECT 1", {"clicks", "raw"}),
+    ],
+)
+def test_a_statement_loads_only_the_sinks_it_names(sql: str, sources: set[str]) -> None:
+    from sandbox.commands.query import referenced
+
+    assert referenced(sql) == sources
