@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
 from functions._rows import to_row
+from sandbox.commands.query import _load, referenced
 from sandbox.lakedb import LakeDatabase, QueryError
 from sandbox.lakeload import LakeRows, click_rows, raw_rows
 from sandbox.lakeschema import CLICKS, RAW_EVENTS, TABLES, athena_ddl
@@ -124,6 +125,32 @@ def test_the_docs_example_queries_run_locally() -> None:
     ],
 )
 def test_a_statement_loads_only_the_sinks_it_names(sql: str, sources: set[str]) -> None:
-    from sandbox.commands.query import referenced
-
     assert referenced(sql) == sources
+
+
+class FakeReader:
+    """LakeReader's face: 25 consumer A objects of one row each."""
+
+    topology = Topology.from_settings(Settings())
+
+    def __init__(self) -> None:
+        self.advanced: list[tuple[int, int]] = []
+
+    def plan(self, sources: object) -> tuple[list[str], list[str]]:
+        return [f"clicks/dt=2026-11-26/o{i}.jsonl" for i in range(25)], []
+
+    def read(self, clicks: list[str], raw: list[str], advance: object = None) -> LakeRows:
+        for done in range(1, len(clicks) + 1):
+            if callable(advance):
+                advance(done, len(clicks))
+            self.advanced.append((done, len(clicks)))
+        return LakeRows(clicks=[{"event_id": key, "dt": "2026-11-26"} for key in clicks])
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_many_objects_load_with_progress(tty: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stderr.isatty", lambda: tty)
+    reader, db = FakeReader(), LakeDatabase()
+    rows = _load(reader, db)  # type: ignore[arg-type]
+    assert len(rows.clicks) == 25 and db.counts()["clicks"] == 25 and reader.advanced[-1] == (25, 25)
+    assert "loaded 25 click rows (25 objects)" in capsys.readouterr().err
