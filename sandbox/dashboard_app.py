@@ -145,11 +145,11 @@ class DashboardApp:
             return _json({"error": "give a click id: ?click=UUID"}, status=400)
         try:
             result = self._tracer().trace(click)
-        except Exception as error:  # noqa: BLE001 - a failing stage is shown on the page, not a 500 page
+        except Exception as error:  # noqa: BLE001 - shown on the page (the server keeps no log)
             mapped = translate(error)
-            if mapped is None:
-                raise
-            return _json({"click": click, "error": mapped.line()}, status=502)
+            if mapped is not None:
+                return _json({"click": click, "error": mapped.line()}, status=502)
+            return _json({"click": click, "error": f"trace failed: {type(error).__name__}: {error}"}, status=500)
         return _json({"click": click, "found": result.found, "stages": [asdict(stage) for stage in result.stages]})
 
     def _favicon(self, _: Request) -> Response:

@@ -115,8 +115,13 @@ async function trace(event) {
   if (!click) return;
   out.textContent = "tracing " + click + "…";
   out.dataset.state = "running";
-  const response = await fetch("/api/trace?click=" + encodeURIComponent(click));
-  const result = await response.json();
+  let result;
+  try {
+    const response = await fetch("/api/trace?click=" + encodeURIComponent(click));
+    result = await response.json();
+  } catch (error) {
+    result = { error: "dashboard unreachable: " + error };
+  }
   out.replaceChildren();
   if (result.error) {
     out.textContent = result.error;

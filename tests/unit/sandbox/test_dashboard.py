@@ -103,6 +103,8 @@ class FakeTracer:
         self.found = found
 
     def trace(self, click: str) -> Trace:
+        if click == "boom":
+            raise RuntimeError("the tracer broke")
         hits = [Hit("INSERT", "e1", "seq 1")] if self.found else []
         return Trace(click, [TraceStage("consumer A (analytics)", "not found", hits)])
 
@@ -145,5 +147,7 @@ def test_trace_answers_json() -> None:
     assert data["found"] is True and data["stages"][0]["hits"][0]["ident"] == "e1"
     assert client.get("/api/trace?click=").status_code == 400
     assert client.get("/api/trace?click=a/b").status_code == 400
+    broken = client.get("/api/trace?click=boom")
+    assert broken.status_code == 500 and broken.get_json()["error"] == "trace failed: RuntimeError: the tracer broke"
     missing, _ = _client(found=False)
     assert missing.get("/api/trace?click=abc").get_json()["found"] is False
