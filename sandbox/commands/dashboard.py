@@ -25,10 +25,10 @@ def dashboard(
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes of the numbers.")] = 1.0,
 ) -> None:
     """Serve the dashboard (counts, latency, clicks over time, errors, trace) until Ctrl-C."""
+    if port:
+        ports.require_free(DEFAULT_HOST, port, "the dashboard", choose="--port/SANDBOX_DASHBOARD_PORT (0: a free one)")
     found, topology = target.bootstrapped()
     settings = found.settings
-    if port:
-        ports.require_free(DEFAULT_HOST, port, "the dashboard")
     state = DashboardState(f"sandbox dashboard · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}")
     poller = Poller(settings, topology, state, interval=interval).start()
     server = start_server(settings, topology, state, host=DEFAULT_HOST, port=port)

@@ -71,7 +71,9 @@ def up(
     stack = EmbeddedStack(settings, progress=note)
     (host, port), (sink_host, sink_port) = stack.preflight()
     if dashboard and dashboard_port:
-        ports.require_free(DASHBOARD_HOST, dashboard_port, "the dashboard")
+        ports.require_free(
+            DASHBOARD_HOST, dashboard_port, "the dashboard", choose="--dashboard-port/SANDBOX_DASHBOARD_PORT (0: a free one)"
+        )
     note("starting the embedded backend (emulator in this process; `make up BACKEND=docker` for LocalStack)")
     # The pidfile first: `make down` must be able to stop a stack that is still starting.
     state.write(

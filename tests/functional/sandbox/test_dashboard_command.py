@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -55,3 +56,33 @@ def test_dashboard_without_a_sandbox_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["dashboard"], env=env)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: nothing answers at http://127.0.0.1:9") and len(result.stderr.strip().splitlines()) == 1
+
+
+def _held_port() -> socket.socket:
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    return held
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_taken_dashboard_port_is_one_line_naming_the_option(tmp_path: Path) -> None:
+    with _held_port() as held:
+        port = held.getsockname()[1]
+        env = {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+            "SANDBOX_HTTP_SINK_URL": f"http://127.0.0.1:{_free_port()}/deliveries",
+            "SANDBOX_STATE_DIR": str(tmp_path),
+        }
+        for args, option in ((["up", "--duration", "1", "--dashboard-port", str(port)], "--dashboard-port"),
+                             (["dashboard", "--port", str(port)], "--port")):
+            result = CliRunner().invoke(app, args, env=env)
+            assert result.exit_code == 1, result.output
+            line = result.stderr.strip()
+            assert line.startswith(f"error: port {port} on 127.0.0.1 (the dashboard) is already in use")
+            assert f"via {option}/SANDBOX_DASHBOARD_PORT" in line and "\n" not in line
