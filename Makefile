@@ -78,7 +78,16 @@ ps: $(STAMP) ## What is running: the compose stack's containers and the embedded
 	if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then ps -o pid,ppid,etime,args --pid "$$pid" --ppid "$$pid"; \
 	else echo "no embedded sandbox is running (start one with: make up)"; fi
 
-.PHONY: up down logs ps
+query: $(STAMP) ## SQL over the running sandbox's data lake: make query SQL="SELECT action, count(*) FROM clicks GROUP BY 1" (no SQL: a shell)
+	@if [ -n "$$SQL" ]; then exec $(SANDBOX) query "$$SQL" $(QUERY_ARGS); else exec $(SANDBOX) query --shell $(QUERY_ARGS); fi
+
+dashboard: $(STAMP) ## The web dashboard of a running stack (either backend; `make up` serves one itself); DASHBOARD_PORT=8050
+	exec $(SANDBOX) dashboard $(if $(DASHBOARD_PORT),--port $(DASHBOARD_PORT))
+
+screenshot: $(STAMP) ## Rewrite docs/dashboard.png (the dashboard's browser test, writing its screenshot into docs/)
+	SANDBOX_SCREENSHOT_DIR=docs $(VPY) -m pytest -q tests/functional/sandbox/test_dashboard_browser.py
+
+.PHONY: up down logs ps query dashboard screenshot
 
 # --- Docker path: docker-compose.yml (LocalStack) or docker-compose.emulator.yml (EMULATOR=1) ---
 images: $(STAMP) ## Build the Docker images without a registry: debootstrap base + wheelhouse + Dockerfile (cached; FORCE=1 rebuilds)

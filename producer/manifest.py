@@ -100,6 +100,8 @@ class ManifestHeader:
     options: dict[str, Any] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
     parts: int = 0
+    #: Clicks put per action (the producer's own tally; what `sandbox query` is checked against).
+    actions: dict[str, int] = field(default_factory=dict)
 
     @property
     def expected_stream_records(self) -> int:
@@ -119,7 +121,7 @@ class ManifestHeader:
     def from_dict(cls, data: dict[str, Any]) -> ManifestHeader:
         if data.get("version", 1) == 1:
             return Manifest.from_v1(data).header(parts=0)
-        known = {"run_id", "table", "seed", "status", "started_at", "finished_at", "options", "parts"}
+        known = {"run_id", "table", "seed", "status", "started_at", "finished_at", "options", "parts", "actions"}
         return cls(**{k: v for k, v in data.items() if k in known}, counts=Counts(**data["counts"]))
 
 
@@ -205,12 +207,15 @@ class ManifestWriter:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{manifest_key(self.header.run_id)}"
 
-    def add(self, kind: str, uuid: str) -> None:
-        """Record a successful write: ``kind`` is clicks (put), updated or deleted."""
+    def add(self, kind: str, uuid: str, *, action: str | None = None) -> None:
+        """Record a successful write: ``kind`` is clicks (put), updated or deleted; a put's
+        ``action`` is tallied in the header's ``actions``."""
         if kind not in _LISTS:
             raise ValueError(f"unknown manifest list {kind!r}")
         getattr(self._pending, kind).append(uuid)
         setattr(self.header.counts, kind, getattr(self.header.counts, kind) + 1)
+        if action is not None and kind == "clicks":
+            self.header.actions[action] = self.header.actions.get(action, 0) + 1
 
     def add_failed(self, failed: FailedOp) -> None:
         self._pending.failed.append(failed)

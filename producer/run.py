@@ -75,6 +75,7 @@ class ProduceSummary:
     retries: int
     expected_stream_records: int
     manifest_uri: str
+    actions: dict[str, int]  # clicks put per action
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -95,7 +96,8 @@ class _Tally:
         uuid, kind = result.op.click.uuid, result.op.kind
         if result.ok:
             target = {OpKind.PUT: "clicks", OpKind.UPDATE: "updated"}
-            self.manifest.add(target.get(kind, "deleted"), uuid)
+            action = result.op.click.action if kind is OpKind.PUT else None
+            self.manifest.add(target.get(kind, "deleted"), uuid, action=action)
             return
         self.manifest.add_failed(FailedOp(uuid=uuid, op=str(kind), error=result.error))
         if kind is OpKind.PUT:
@@ -233,6 +235,7 @@ class _Run:
             retries=self.writer.stats.retries,
             expected_stream_records=counts.expected_stream_records,
             manifest_uri=uri,
+            actions=dict(sorted(header.actions.items())),
         )
 
     def _write_all(self) -> None:

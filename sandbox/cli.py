@@ -19,7 +19,8 @@ import typer
 from typer.core import TyperGroup
 
 from sandbox.commands import (
-    backend, bootstrap, compose, down, env, images, logs, produce, redrive, replay, status, trace, up, verify,
+    backend, bootstrap, compose, dashboard, down, env, images, logs, produce, query, redrive, replay, status, trace, up,
+    verify,
 )
 from sandbox.errors import EXIT_USAGE, SandboxError, boundary
 
@@ -80,6 +81,8 @@ app.command("logs")(logs.logs)
 app.command("env")(env.env)
 app.command("verify")(verify.verify)
 app.command("trace")(trace.trace)
+app.command("query")(query.query)
+app.command("dashboard")(dashboard.dashboard)
 app.command("images")(images.images)
 app.add_typer(compose.app, name="compose")
 app.command("replay")(replay.replay)

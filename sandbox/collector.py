@@ -81,7 +81,8 @@ class Collector:
     """One call to ``poll`` = one refresh of the view (see the module docstring).
 
     ``live_runs``: runs producing in this process, with their live counts (they replace
-    the lagging header counts). ``own_run``: a run whose records are also counted on
+    the lagging header counts). ``on_row``: called with each new consumer A row (a new
+    ``event_id``), e.g. the dashboard's clicks over time. ``own_run``: a run whose records are also counted on
     their own per sink (``Snapshot.run_counts``), so a drain is not fooled by other
     producers writing to the same table.
     """
@@ -96,8 +97,10 @@ class Collector:
         read_table_stream: bool | None = None,
         since_ms: int | None = None,
         clock: Callable[[], float] = time.time,
+        on_row: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.settings = settings
+        self._on_row = on_row
         self.topology = topology
         self._clock = clock
         self._live_runs = live_runs
@@ -257,6 +260,8 @@ class Collector:
                 if event_id not in self._analytics_ids:
                     self._analytics_ids.add(event_id)
                     self._analytics_by_run[row.get("run_id") or None] += 1
+                    if self._on_row is not None and isinstance(row, dict):
+                        self._on_row(row)
                 self._row_latency("consumer A", row, row.get("processed_at"))
         return len(self._analytics_ids)
 

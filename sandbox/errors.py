@@ -46,11 +46,12 @@ class ConfigError(SandboxError):
 
 
 class PortInUse(SandboxError):
-    def __init__(self, host: str, port: int, what: str) -> None:
+    def __init__(self, host: str, port: int, what: str, choose: str = "AWS_ENDPOINT_URL/SANDBOX_HTTP_SINK_URL") -> None:
+        """``choose``: where the user picks another port."""
         super().__init__(
             f"port {port} on {host} ({what}) is already in use",
             "stop what holds it (`make down` if it is a sandbox; `ss -ltnp | grep :"
-            f"{port}` shows who) or pick another port via AWS_ENDPOINT_URL/SANDBOX_HTTP_SINK_URL",
+            f"{port}` shows who) or pick another port via {choose}",
         )
         self.port = port
 

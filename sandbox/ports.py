@@ -35,9 +35,10 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def require_free(host: str, port: int, what: str) -> None:
+def require_free(host: str, port: int, what: str, **why: str) -> None:
+    """Raise ``PortInUse`` (``why``: its ``choose``) unless the port can be bound."""
     if not port_free(host, port):
-        raise PortInUse(host, port, what)
+        raise PortInUse(host, port, what, **why)
 
 
 def wait_free(host: str, port: int, timeout: float) -> bool:

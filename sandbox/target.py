@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bootstrap.settings import DEFAULT_ENDPOINT, ENV_ENDPOINT, ENV_HTTP_SINK_URL, Settings
+from bootstrap.topology import Topology
 from sandbox import ports, state
 from sandbox.errors import BackendNotRunning, SandboxError
 
@@ -74,6 +75,19 @@ def require_running(settings: Settings, origin: str = "") -> None:
                     "`make logs` shows why; restart with `make down && make up`",
                 )
             raise BackendNotRunning(settings.endpoint_url, origin)
+
+
+def bootstrapped(environ: Mapping[str, str] | None = None) -> tuple[Target, Topology]:
+    """The target of a sandbox that answers and has the pipeline's table (else one line with the fix)."""
+    from bootstrap.clients import client  # boto3: only for the commands that talk to AWS
+    from producer.target import resolve_topology
+
+    found = resolve(environ)
+    require_running(found.settings, found.origin)
+    topology = resolve_topology(found.settings)
+    # Not bootstrapped is one line with the fix (the boundary maps ResourceNotFoundException).
+    client("dynamodb", found.settings, max_attempts=1).describe_table(TableName=topology.table_name)
+    return found, topology
 
 
 def connect(environ: Mapping[str, str] | None = None) -> Settings:

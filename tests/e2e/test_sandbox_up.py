@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,14 @@ def _deliveries(stack: Stack) -> int:
             return int(json.loads(response.read())["deliveries"])
     except OSError:
         return 0
+
+
+def _json(url: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return dict(json.loads(response.read()))
+    except OSError:
+        return None
 
 
 def _workers(root: int) -> set[int]:
@@ -69,6 +78,12 @@ def test_make_up_runs_until_ctrl_c_and_leaves_nothing(tmp_path: Path) -> None:
         ready = stack.read_until("ready in", timeout=60)
         assert f"127.0.0.1:{stack.endpoint_port}" in ready
         wait_until(lambda: _deliveries(stack) >= 1, timeout=30, interval=0.2, what="clicks reaching the HTTP sink")
+        # the ready line names the dashboard, served by the same process and fed by its live view
+        board = re.search(r"dashboard (http://127\.0\.0\.1:\d+/)", ready)
+        assert board, ready
+        state = wait_until(lambda: (s := _json(board[1] + "api/state")) and s["ready"] and s,
+                           timeout=30, interval=0.2, what="the dashboard's first snapshot")
+        assert "embedded sandbox" in state["header"]
         wait_until(lambda: len(_workers(stack.process.pid)) >= 4, timeout=30, what="a worker per function")
         everything = descendants(stack.process.pid)
         stack.interrupt()

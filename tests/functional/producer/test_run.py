@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from botocore.exceptions import InvalidRegionError
@@ -59,6 +59,14 @@ def test_clicks_updates_deletes_land_in_table_stream_and_manifest(target: Target
         seen[record["dynamodb"]["Keys"]["uuid"]["S"]].append(record["eventName"])
     assert len(records) == 260
     assert dict(seen) == loaded.expected_events()
+
+    # the producer's own tally per action (what `sandbox query` is checked against) = the INSERTs'
+    inserted = Counter(r["dynamodb"]["NewImage"]["action"]["S"] for r in records if r["eventName"] == "INSERT")
+    assert summary.actions == dict(sorted(inserted.items())) and sum(summary.actions.values()) == 200
+    header = manifests.ManifestHeader.from_json(
+        target.aws("s3").get_object(Bucket=target.topology.data_lake_bucket, Key=manifests.manifest_key(summary.run_id))["Body"].read()
+    )
+    assert header.actions == summary.actions
 
 
 def test_update_sets_a_new_ts(target: Target) -> None:
