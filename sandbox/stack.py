@@ -214,6 +214,28 @@ def follow(docker: Any, variant: Variant) -> None:
             logs.kill()
 
 
+@contextmanager
+def _dashboard() -> Iterator[str]:
+    """The web dashboard of the stack, served from this process while it follows the stack (its URL)."""
+    from producer.target import resolve_topology
+    from sandbox.dashboard import DEFAULT_HOST, ENV_DASHBOARD_PORT, Poller, start_server
+    from sandbox.dashboard_state import DashboardState
+
+    settings = host_settings()
+    topology = resolve_topology(settings)
+    port = int(os.environ.get(ENV_DASHBOARD_PORT) or 0)
+    if port:
+        ports.require_free(DEFAULT_HOST, port, "the dashboard", choose=f"{ENV_DASHBOARD_PORT} (0: a free one)")
+    state = DashboardState(f"compose stack {compose.project()} · {settings.endpoint_url} · sink {settings.http_sink_url}")
+    poller = Poller(settings, topology, state).start()
+    server = start_server(settings, topology, state, host=DEFAULT_HOST, port=port)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        poller.stop()
+
+
 def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:
     """`sandbox compose up` (see the module docstring); ``explain``: say why this endpoint."""
     from sandbox import backend
@@ -241,12 +263,15 @@ def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:
             say(f"bootstrap exited 0 after {time.monotonic() - started:.1f} s; waiting for the first clicks …")
             ready = wait_first_clicks(docker, variant, started)
             counts = ", ".join(f"{name} {count}" for name, count in ready.counts.items())
-            say(f"ready in {ready.seconds:.1f} s: every sink holds clicks ({counts}). "
-                f"From the host: `sandbox status`, `sandbox verify`; `make down` removes the stack.")
+            line = (f"ready in {ready.seconds:.1f} s: every sink holds clicks ({counts}). "
+                    "From the host: `sandbox status`, `sandbox verify`; `make down` removes the stack.")
             if detach:
+                say(line)
                 return
-            say("following the logs; Ctrl-C stops the stack")
-            follow(docker, variant)
+            with _dashboard() as url:
+                say(f"{line} Dashboard {url}")
+                say("following the logs; Ctrl-C stops the stack")
+                follow(docker, variant)
         except KeyboardInterrupt:
             say("stopping the compose stack …")
             compose_run(variant, "stop", "--timeout", str(STOP_TIMEOUT_S))

@@ -6,8 +6,10 @@ stack the developer has running is never touched.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,10 @@ def test_make_up_on_docker_until_ctrl_c_then_make_down_leaves_nothing(tmp_path: 
             stack.read_until("backend: docker (emulator)", timeout=60)
             ready = stack.read_until("ready in", timeout=READY_TIMEOUT_S)
             assert "every sink holds clicks" in ready
+            dashboard = re.search(r"Dashboard (http://127\.0\.0\.1:\d+/?)", ready)
+            assert dashboard, ready
+            with urllib.request.urlopen(dashboard.group(1), timeout=10) as page:
+                assert page.status == 200 and b"<html" in page.read().lower()
 
             status = subprocess.run([str(ROOT / ".venv/bin/sandbox"), "status"], cwd=ROOT, env=env,
                                     capture_output=True, text=True, timeout=120)
