@@ -21,6 +21,8 @@ from ._config import table_key, ttl_attribute
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+#: S3 user metadata of a data-lake raw object: when the archive wrote it (ms since the epoch).
+ARCHIVED_AT_METADATA = "archived-at-ms"
 
 
 class JunkRecord(ValueError):

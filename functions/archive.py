@@ -13,6 +13,11 @@ S3 keys in ``DATA_LAKE_BUCKET`` (docs/data-contracts.md):
   the backup of the expired document. See ``_stream.is_ttl_delete`` for how TTL
   deletions are recognised, including LocalStack's records without userIdentity.
 
+Each raw object carries the time the function wrote it as S3 user metadata
+(``x-amz-meta-archived-at-ms``, milliseconds since the epoch), so the data lake's
+latency is measured exactly (object metadata, not LastModified's whole seconds) while
+the body stays the event exactly as received.
+
 The archive is the audit log, so it validates nothing: odd records are stored as
 they came. Any failure raises: the mapping does not use ReportBatchItemFailures for
 this function, so the whole batch is retried and the idempotent keys absorb repeats.
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -40,7 +46,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from . import _aws
 from ._config import DATA_LAKE_BUCKET, required
-from ._stream import JunkRecord, created_at, hour_partition, is_ttl_delete, item_key
+from ._stream import ARCHIVED_AT_METADATA, JunkRecord, created_at, hour_partition, is_ttl_delete, item_key
 
 logger = Logger()
 
@@ -90,6 +96,7 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         backup = _json(record.raw_event)
         s3.put_object(Bucket=bucket, Key=deleted_key(record), Body=backup, ContentType="application/json")
     key = raw_key(records)  # last: no raw object unless everything before it landed
-    s3.put_object(Bucket=bucket, Key=key, Body=_json(event), ContentType="application/json")
+    s3.put_object(Bucket=bucket, Key=key, Body=_json(event), ContentType="application/json",
+                  Metadata={ARCHIVED_AT_METADATA: str(int(time.time() * 1000))})
     logger.info("archived batch", extra={"key": key, "records": len(records), "ttl_deletions": len(expired)})
     return {"batchItemFailures": []}

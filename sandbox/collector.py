@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bootstrap.clients import client
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
+from functions._stream import ARCHIVED_AT_METADATA
 from sandbox import s3tail
 from sandbox.errors import SandboxError
 from sandbox.logtail import LogTail, error_text
@@ -75,6 +76,18 @@ def _ts_ms(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _archived_at_ms(metadata: dict[str, str], last_modified_ms: float) -> float:
+    """When the archive wrote the object: its metadata (exact), else the end of LastModified's second.
+
+    LastModified is truncated to the second, so without the metadata (an object written
+    by an older archive function, or by hand) the end of that second is an upper bound.
+    """
+    try:
+        return float(metadata[ARCHIVED_AT_METADATA])
+    except (KeyError, ValueError):
+        return last_modified_ms + 1000.0
 
 
 class Collector:
@@ -237,16 +250,16 @@ class Collector:
 
     def _archived(self, thorough: bool) -> int:
         for obj in self._archive.poll(thorough=thorough):
-            written_ms = obj.last_modified.timestamp() * 1000
-            for record in json.loads(self._archive.read(obj)).get("Records", []):
+            body, metadata = self._archive.read_with_metadata(obj)
+            written_ms = _archived_at_ms(metadata, obj.last_modified.timestamp() * 1000)
+            for record in json.loads(body).get("Records", []):
                 event_id = str(record.get("eventID"))
                 if event_id not in self._archived_ids:
                     self._archived_ids.add(event_id)
                     self._archived_by_run[run_of(record)] += 1
                 ts = _ts_ms(record.get("dynamodb", {}).get("NewImage", {}).get("ts", {}).get("N"))
                 if ts is not None and record.get("eventName") in ("INSERT", "MODIFY"):
-                    # LastModified is truncated to the second: the end of that second is an upper bound.
-                    self.latency["data lake"].add(written_ms + 1000.0 - ts)
+                    self.latency["data lake"].add(written_ms - ts)
         return len(self._archived_ids)
 
     def _analytics_count(self, thorough: bool) -> int:

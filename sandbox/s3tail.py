@@ -145,6 +145,11 @@ class S3Tail:
     def read(self, obj: S3Object) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=obj.key)["Body"].read()
 
+    def read_with_metadata(self, obj: S3Object) -> tuple[bytes, dict[str, str]]:
+        """The body and the object's user metadata (``x-amz-meta-*``, names without the prefix), in one GET."""
+        found = self._s3.get_object(Bucket=self.bucket, Key=obj.key)
+        return found["Body"].read(), dict(found.get("Metadata") or {})
+
 
 def directory_of(key: str) -> str:
     """Group = the key's directory (one time partition)."""

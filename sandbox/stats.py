@@ -36,7 +36,7 @@ LATENCY_SINKS: dict[str, Stage] = {
     "consumer B": Stage.HTTP,
 }
 LATENCY_NOTES: dict[str, str] = {
-    "data lake": "S3 LastModified - ts; upper bound (1 s resolution)",
+    "data lake": "archive's write time (object metadata) - ts",
     "consumer A": "row processed_at - ts (last 2000 rows)",
     "consumer B": f"sink received_at - ts (last {LATENCY_WINDOW} deliveries)",
 }

@@ -33,6 +33,23 @@ def test_every_stage_is_counted(pipeline: Pipeline) -> None:
         assert 0 <= latency.p50_ms <= latency.p95_ms < 60_000
 
 
+def test_every_raw_object_says_when_the_archive_wrote_it(pipeline: Pipeline) -> None:
+    """The data lake's latency is exact: the archive's write time is the object's metadata."""
+    from bootstrap.clients import client
+    from functions._stream import ARCHIVED_AT_METADATA
+
+    s3 = client("s3", pipeline.settings)
+    bucket = pipeline.topology.data_lake_bucket
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/")
+            for o in page.get("Contents", [])]
+    assert keys
+    for key in keys:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        written = int(head["Metadata"][ARCHIVED_AT_METADATA])
+        # within the second S3 reports (LastModified is truncated to it)
+        assert 0 <= written - head["LastModified"].timestamp() * 1000 < 1000, key
+
+
 def test_a_fresh_collector_catches_up_and_survives_a_dead_sink(pipeline: Pipeline) -> None:
     settings: Settings = pipeline.settings.with_overrides(http_sink_url="http://127.0.0.1:9/deliveries")
     snapshot = Collector(settings, pipeline.topology).poll()
