@@ -10,6 +10,7 @@ that probe LocalStack work unchanged.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import logging
 import socket
@@ -18,7 +19,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wsgi import get_input_stream
 
 from emulator.lambda_service.responses import LambdaApi
 from emulator.moto_adapter import MotoAdapter
@@ -35,6 +38,20 @@ def _signing_service(environ: dict[str, Any]) -> str | None:
         return scope.split("/")[3].lower()
     except IndexError:
         return None
+
+
+def _read_body_first(environ: dict[str, Any]) -> None:
+    """Read the whole body now, before moto's lock is taken: moto reads it inside the call, so a
+    client that stalls mid-body would otherwise hold the lock, and every service with it."""
+    data = get_input_stream(environ, safe_fallback=True).read()
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+
+
+def _json_error(start_response: Callable[..., Any], status: str, message: str) -> Iterable[bytes]:
+    data = json.dumps({"message": message}).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 class EndpointApp:
@@ -69,6 +86,10 @@ class EndpointApp:
         if service == "lambda" or (service is None and LambdaApi.handles(path)):
             return self.lambda_api(environ, start_response)
         environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", self.account_id)
+        try:
+            _read_body_first(environ)
+        except ClientDisconnected:
+            return _json_error(start_response, "400 Bad Request", "The request body ended before its Content-Length")
         with self.adapter.lock:
             # moto builds the whole body inside the call; materialize it under the lock.
             return list(self.moto(environ, start_response))

@@ -165,6 +165,22 @@ def test_a_filter_pattern_nested_past_the_parser_is_a_400(aws, port, function) -
     assert (answer.status, answer.error_type) == (400, "InvalidParameterValueException")
 
 
+def test_a_stalled_body_to_a_moto_service_does_not_stall_the_others(aws, port) -> None:
+    # moto read the body under the lock every moto service shares: one stalled client froze them all
+    dynamodb = aws("dynamodb", connect_timeout=5, read_timeout=5)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+                     b"Content-Length: 100\r\n\r\n{")
+        assert dynamodb.list_tables()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert aws("kinesis", connect_timeout=5, read_timeout=5).list_streams()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_a_moto_body_cut_short_is_a_400(port) -> None:
+    raw = exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", half_close=True)
+    status, headers, body = split_response(raw)
+    assert (status, headers["content-type"]) == (400, "application/json") and json.loads(body)["message"]
+
+
 def _hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("200 OK", [("Content-Length", "2")])
     return [b"ok"]
