@@ -118,9 +118,10 @@ def half_requests(path: str) -> tuple[bytes, ...]:
     )
 
 
-def hold_half_open(port: int, path: str, count: int) -> list[socket.socket]:
-    """Open ``count`` connections that each send part of a request to ``path`` and stall (the caller closes them)."""
-    stalls = half_requests(path)
+def hold_half_open(port: int, paths: tuple[str, ...], count: int) -> list[socket.socket]:
+    """Open ``count`` connections that each send part of a request to one of ``paths`` and stall
+    (the caller closes them)."""
+    stalls = [stall for path in paths for stall in half_requests(path)]
     sockets = []
     for i in range(count):
         sock = socket.create_connection(("127.0.0.1", port), timeout=5)

@@ -94,8 +94,9 @@ class LambdaProbes:
             return None
         self.count += 1
         # the hard cases, spread evenly through the run (about three times each)
-        if self.count % (self.budget // (3 * len(self.hard_cases) + 1)) == 0:
-            return self.hard_cases[self.count % len(self.hard_cases)]
+        interval = self.budget // (3 * len(self.hard_cases) + 1)
+        if self.count % interval == 0:
+            return self.hard_cases[(self.count // interval) % len(self.hard_cases)]
         operations = (
             (self.create_function, 8), (self.get_function, 6), (self.list_functions, 5), (self.invoke, 14),
             (self.update_configuration, 3), (self.update_code, 3), (self.delete_function, 1),
