@@ -247,6 +247,7 @@ class FunctionRegistry:
 
     def update_function_code(self, identifier: str, params: dict[str, Any]) -> FunctionState:
         state = self.resolve(identifier)
+        check_types(params)  # before unpacking: Architectures must be a list of known values
         check_revision(state.revision_id, params)
         data, code_dir = unpack(self.root, state.name, params)
         with self._lock:

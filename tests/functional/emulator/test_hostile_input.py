@@ -15,6 +15,7 @@ import pytest
 from emulator.server import EndpointServer
 from tests.functional.emulator.support import ensure_role, package, unique
 from tests.rawhttp import call, call_json, exchange, split_response
+from tests.waiting import wait_until
 
 F = "/2015-03-31/functions"
 
@@ -179,6 +180,31 @@ def test_a_moto_body_cut_short_is_a_400(port) -> None:
     raw = exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", half_close=True)
     status, headers, body = split_response(raw)
     assert (status, headers["content-type"]) == (400, "application/json") and json.loads(body)["message"]
+
+
+def test_update_function_code_checks_architectures_before_unpacking(port, function) -> None:
+    # "Architectures": 5 once unpacked the code, then answered 500 ('int' object is not iterable)
+    before = call(port, "GET", f"{F}/{function}").json()["Configuration"]["CodeSha256"]
+    answer = call_json(port, "PUT", f"{F}/{function}/code", {"ZipFile": _zip_code({"x.py": b""})["ZipFile"], "Architectures": 5})
+    assert answer.status == 400, answer.body
+    assert call(port, "GET", f"{F}/{function}").json()["Configuration"]["CodeSha256"] == before
+
+
+def test_a_kinesis_mapping_of_a_deleted_function_reports_it(aws, port, definition) -> None:
+    # the poller asked the deleted function for its role on every read: "internal emulator error" and a
+    # traceback a second, never "Function not found"
+    kinesis, lam, name, stream = aws("kinesis"), aws("lambda"), unique("gone"), unique("gone")
+    assert call_json(port, "POST", F, {"FunctionName": name, **definition}).status == 201
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    mapping = lam.create_event_source_mapping(FunctionName=name, EventSourceArn=arn, StartingPosition="TRIM_HORIZON")["UUID"]
+    wait_until(lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled", timeout=15, what="the mapping enabled")
+    lam.delete_function(FunctionName=name)
+    kinesis.put_record(StreamName=stream, Data=b"{}", PartitionKey="k")
+    result = wait_until(lambda: lam.get_event_source_mapping(UUID=mapping)["LastProcessingResult"].startswith("PROBLEM"),
+                        timeout=15, what="the mapping's problem")
+    assert lam.get_event_source_mapping(UUID=mapping)["LastProcessingResult"] == "PROBLEM: Function not found", result
+    lam.delete_event_source_mapping(UUID=mapping)
 
 
 def _hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
