@@ -186,9 +186,10 @@ class FunctionRegistry:
                 runtime=params["Runtime"],
                 role=params["Role"],
                 handler=params["Handler"],
-                description=params.get("Description", ""),
-                timeout=int(params.get("Timeout", 3)),
-                memory_size=int(params.get("MemorySize", 128)),
+                # null is "not given" (as the update calls treat it), not a value
+                description=params.get("Description") or "",
+                timeout=params["Timeout"] if params.get("Timeout") is not None else 3,
+                memory_size=params["MemorySize"] if params.get("MemorySize") is not None else 128,
                 variables=dict((params.get("Environment") or {}).get("Variables") or {}),
                 code_sha256=code_sha256(data),
                 code_size=len(data),

@@ -74,6 +74,15 @@ def test_control_characters_that_would_break_the_worker_are_refused(port, defini
     assert answer.status == 400, answer.body
 
 
+def test_null_settings_take_their_defaults(port, definition) -> None:
+    # "Timeout": null was once int(None): a 500, with the package already unpacked
+    name = unique("nulls")
+    answer = call_json(port, "POST", F, {**definition, "FunctionName": name, "Timeout": None, "MemorySize": None, "Description": None})
+    assert answer.status == 201, answer.body
+    assert (answer.json()["Timeout"], answer.json()["MemorySize"], answer.json()["Description"]) == (3, 128, "")
+    assert call(port, "DELETE", f"{F}/{name}").status == 204
+
+
 def test_a_7_mb_invoke_payload_gets_aws_413(port, function) -> None:
     answer = call(port, "POST", f"{F}/{function}/invocations", b'"' + b"a" * (7 << 20) + b'"')
     assert (answer.status, answer.error_type) == (413, "RequestEntityTooLargeException")
