@@ -66,16 +66,18 @@ def target(aws, emulator) -> lambda_requests.Target:
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     kinesis_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
     yield lambda_requests.Target(role, [kinesis_arn, create_stream_table(aws, unique("fuzz"))], code)
-    lam = aws("lambda")
-    for name in (*lambda_requests.POOL, lambda_requests.KEEP):  # leave the session emulator as we found it
-        for mapping in lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] if _exists(lam, name) else []:
+    _clean_up(aws("lambda"), (*lambda_requests.POOL, lambda_requests.KEEP))
+
+
+def _clean_up(lam, names: tuple[str, ...]) -> None:
+    """Leave the session emulator as we found it: the fuzzer's mappings (of deleted functions too) and functions."""
+    arns = {f"arn:aws:lambda:us-east-1:000000000000:function:{name}" for name in names}
+    for mapping in lam.list_event_source_mappings(MaxItems=10000)["EventSourceMappings"]:
+        if mapping["FunctionArn"] in arns and mapping["State"] != "Deleting":
             lam.delete_event_source_mapping(UUID=mapping["UUID"])
-        if _exists(lam, name):
-            lam.delete_function(FunctionName=name)
-
-
-def _exists(lam, name: str) -> bool:
-    return any(f["FunctionName"] == name for f in lam.list_functions()["Functions"])
+    for function in lam.list_functions(MaxItems=10000)["Functions"]:
+        if function["FunctionName"] in names:
+            lam.delete_function(FunctionName=function["FunctionName"])
 
 
 def test_the_lambda_api_answers_every_hostile_request(aws, emulator, target) -> None:
