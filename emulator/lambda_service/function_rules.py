@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -32,6 +33,9 @@ HANDLER_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
 RUNTIME_PATTERN = re.compile(r"^python3\.\d{1,2}$")
 ARCHITECTURES = ("x86_64", "arm64")
 MAX_NAME_LENGTH = 64
+#: AWS's quota on a function's environment, measured as the variables' compact JSON. Without it a
+#: variable over the kernel's 128 KiB per-string limit made every worker start (every invoke) fail.
+MAX_ENVIRONMENT_BYTES = 4096
 
 
 def _is_int(value: Any) -> bool:
@@ -85,6 +89,11 @@ def check_settings(params: dict[str, Any]) -> None:
         raise constraint("role", role, "Member must satisfy regular expression pattern: "
                          "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
     variables = (params.get("Environment") or {}).get("Variables") or {}
+    if len(json.dumps(variables, separators=(",", ":")).encode()) > MAX_ENVIRONMENT_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided exceeded the 4KB limit."
+        )
     reserved = sorted(set(variables) & RESERVED_ENV)
     if reserved:
         raise InvalidParameterValue(

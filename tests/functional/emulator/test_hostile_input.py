@@ -83,6 +83,17 @@ def test_null_settings_take_their_defaults(port, definition) -> None:
     assert call(port, "DELETE", f"{F}/{name}").status == 204
 
 
+@pytest.mark.parametrize("variables", [{"BIG": "x" * 200_000}, {f"V{i:04d}": "x" * 100 for i in range(50)}], ids=["one huge", "many"])
+def test_an_environment_over_4_kb_is_refused(port, definition, function, variables) -> None:
+    # a 200 KB variable was once accepted, and every invoke then answered 500 (E2BIG starting the worker)
+    for method, path, body in (("POST", F, {**definition, "FunctionName": unique("env")}),
+                               ("PUT", f"{F}/{function}/configuration", {})):
+        answer = call_json(port, method, path, {**body, "Environment": {"Variables": variables}})
+        assert (answer.status, answer.error_type) == (400, "InvalidParameterValueException"), answer.body
+        assert "exceeded the 4KB limit" in answer.json()["message"]
+    assert call(port, "POST", f"{F}/{function}/invocations", b"{}").status == 200
+
+
 def test_a_7_mb_invoke_payload_gets_aws_413(port, function) -> None:
     answer = call(port, "POST", f"{F}/{function}/invocations", b'"' + b"a" * (7 << 20) + b'"')
     assert (answer.status, answer.error_type) == (413, "RequestEntityTooLargeException")
@@ -150,7 +161,7 @@ def test_a_body_shorter_than_its_content_length_is_a_400(port) -> None:
 def test_a_malformed_request_line_gets_json(port, line: bytes) -> None:
     status, headers, body = split_response(exchange(port, line + b"\r\n\r\n"))
     assert 400 <= status < 500 and headers["content-type"] == "application/json"
-    assert json.loads(body)["message"]
+    assert headers["x-amzn-errortype"] == "InvalidRequestContentException" and json.loads(body)["message"]
 
 
 @pytest.mark.parametrize("timestamp", [b"1e999", b"-1e999", b"NaN", b"-5"])
