@@ -112,6 +112,7 @@ class EndpointRequestHandler(MotoRequestHandler):
         self.request_version = "HTTP/1.1"  # a garbled request line leaves HTTP/0.9: no status line at all
         self.send_response(code)  # the standard reason phrase: nothing of the request in the status line
         self.send_header("Content-Type", "application/json")
+        self.send_header("x-amzn-ErrorType", "InvalidRequestContentException")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.close_connection = True

@@ -10,12 +10,17 @@ from typing import Any
 STRINGS = (
     "", " ", "a", "..", "../../etc/passwd", "/etc/passwd", "..\\..\\windows", "%2e%2e%2f", "a\u0000b",
     "\u0007\u001b[31m", "\r\nX-Injected: 1", "é∂🙂", "\ud800", "$LATEST", "null", "true", "0", "-1",
-    "arn:aws:lambda:us-east-1:000000000000:function:x", "x" * 65, "x" * 5000, "{\"a\": 1}",
+    "arn:aws:lambda:us-east-1:000000000000:function:x", "x" * 65, "x" * 5000, "x" * 200_000, "{\"a\": 1}",
 )
 #: Integers around every limit the API checks, and far past them (no valid latency: it would only slow the run).
 INTEGERS = (0, -1, 1, 7, 63, 64, 65, 127, 128, 900, 901, 10000, 10001, 2**31, 2**63, -(2**63), 10**30)
 #: JSON texts Python's json.dumps never writes but json.loads accepts, and ones nobody accepts.
 RAW_NUMBERS = (b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-0", b"1" * 5000, b"0x10", b"01")
+
+
+#: The strings short enough for a request line or a header (a 200 KB one only gets a 414/431 before
+#: the body is sent, and the client's own send then fails: no test of the server).
+SHORT_STRINGS = tuple(text for text in STRINGS if len(text) <= 5000)
 
 
 class Junk:

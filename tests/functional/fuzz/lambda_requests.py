@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote as _quote
 
 from tests.functional.fuzz.harness import Probe
-from tests.functional.fuzz.junk import STRINGS, Junk
+from tests.functional.fuzz.junk import SHORT_STRINGS, Junk
 from tests.rawhttp import Answer
 
 F = "/2015-03-31/functions"
@@ -115,7 +115,7 @@ class LambdaProbes:
             return KEEP
         if choice == 6:
             return f"arn:aws:lambda:us-east-1:000000000000:function:{self.rng.choice(POOL)}"
-        return self.rng.choice(STRINGS) or "x"
+        return self.rng.choice(SHORT_STRINGS) or "x"
 
     def path_name(self) -> str:
         return quote(self.name(), safe=":$") if self.rng.random() < 0.8 else self.rng.choice(("..", "%2e%2e", "a%00b", "%ff"))
@@ -124,7 +124,7 @@ class LambdaProbes:
         if self.rng.random() < 0.6:
             return ""
         key = self.rng.choice(("Qualifier", "Marker", "MaxItems", "FunctionName", "EventSourceArn", "Bogus"))
-        return f"?{key}={quote(str(self.junk.value()))}"
+        return f"?{key}={quote(str(self.junk.value())[:5000])}"
 
     # --- operations --------------------------------------------------------------------
     def _create_body(self, name: str, code: str) -> bytes:
@@ -188,7 +188,7 @@ class LambdaProbes:
     def mapping_uuid(self) -> str:
         if self.target.mappings and self.rng.random() < 0.6:
             return self.rng.choice(self.target.mappings)
-        return self.rng.choice((str(uuid.uuid4()), "..", "not-a-uuid", quote(self.rng.choice(STRINGS)) or "x"))
+        return self.rng.choice((str(uuid.uuid4()), "..", "not-a-uuid", quote(self.rng.choice(SHORT_STRINGS)) or "x"))
 
     def mapping_call(self) -> Probe:
         method = self.rng.choice(("GET", "GET", "PUT", "DELETE", "LIST"))
@@ -203,7 +203,7 @@ class LambdaProbes:
         arn = quote(f"arn:aws:lambda:us-east-1:000000000000:function:{self.name()}", safe=":/")
         method = self.rng.choice(("GET", "POST", "DELETE"))
         body = self.junk.body({"Tags": {"a": "b"}}) if method == "POST" else b""
-        query = f"?tagKeys={quote(self.rng.choice(STRINGS))}" if method == "DELETE" else ""
+        query = f"?tagKeys={quote(self.rng.choice(SHORT_STRINGS))}" if method == "DELETE" else ""
         return Probe(f"{method} Tags", method, f"/2017-03-31/tags/{arn}{query}", body)
 
     def not_emulated(self) -> Probe:
