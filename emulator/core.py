@@ -16,6 +16,7 @@ from types import TracebackType
 
 from emulator.config import EmulatorConfig
 from emulator.destinations import DestinationSender
+from emulator.lambda_service.exceptions import ResourceNotFound
 from emulator.lambda_service.mappings import MappingRegistry
 from emulator.lambda_service.models import FunctionRegistry
 from emulator.lambda_service.responses import LambdaApi
@@ -89,7 +90,7 @@ class Emulator:
             signal=self.signal,
             invoke=self._invoke_for_poller,
             destinations=DestinationSender(lambda: self.endpoint_url, cfg.region),
-            role_of=lambda name: self.functions.resolve(name).role,
+            role_of=self._role_of,
             stream_reader=cfg.stream_reader,
             streams_client=self._streams_client,
         )
@@ -152,6 +153,14 @@ class Emulator:
         self.stop()
 
     # --- facts for callers ------------------------------------------------------------
+    def _role_of(self, name: str) -> str:
+        """A function's role, for Kinesis records' invokeIdentityArn; "" once the function is deleted
+        (the poller then reports "PROBLEM: Function not found" when it invokes, instead of failing)."""
+        try:
+            return self.functions.resolve(name).role
+        except ResourceNotFound:
+            return ""
+
     @property
     def port(self) -> int:
         return self.server.port

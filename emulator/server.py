@@ -10,6 +10,7 @@ that probe LocalStack work unchanged.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import logging
 import socket
@@ -18,7 +19,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wsgi import get_input_stream
 
 from emulator.lambda_service.responses import LambdaApi
 from emulator.moto_adapter import MotoAdapter
@@ -35,6 +38,20 @@ def _signing_service(environ: dict[str, Any]) -> str | None:
         return scope.split("/")[3].lower()
     except IndexError:
         return None
+
+
+def _read_body_first(environ: dict[str, Any]) -> None:
+    """Read the whole body now, before moto's lock is taken: moto reads it inside the call, so a
+    client that stalls mid-body would otherwise hold the lock, and every service with it."""
+    data = get_input_stream(environ, safe_fallback=True).read()
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+
+
+def _json_error(start_response: Callable[..., Any], status: str, message: str) -> Iterable[bytes]:
+    data = json.dumps({"message": message}).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 class EndpointApp:
@@ -69,9 +86,43 @@ class EndpointApp:
         if service == "lambda" or (service is None and LambdaApi.handles(path)):
             return self.lambda_api(environ, start_response)
         environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", self.account_id)
+        try:
+            _read_body_first(environ)
+        except ClientDisconnected:
+            return _json_error(start_response, "400 Bad Request", "The request body ended before its Content-Length")
         with self.adapter.lock:
             # moto builds the whole body inside the call; materialize it under the lock.
             return list(self.moto(environ, start_response))
+
+
+#: Seconds a connection may stay silent mid-request (or before its first byte) before it is
+#: dropped: a client that sends half a request and stalls must not hold a thread and a socket forever.
+REQUEST_TIMEOUT = 30.0
+
+
+class EndpointRequestHandler(MotoRequestHandler):
+    """moto's request handler with a socket timeout and JSON, not HTML, for malformed requests."""
+
+    timeout: float | None = REQUEST_TIMEOUT
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's error page (a bad request line, headers too long) as AWS-style JSON."""
+        body = json.dumps({"Type": "User", "message": message or self.responses.get(code, ("error",))[0]}).encode()
+        self.log_error("code %d, message %s", code, message)
+        self.request_version = "HTTP/1.1"  # a garbled request line leaves HTTP/0.9: no status line at all
+        self.send_response(code)  # the standard reason phrase: nothing of the request in the status line
+        self.send_header("Content-Type", "application/json")
+        self.send_header("x-amzn-ErrorType", "InvalidRequestContentException")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's naming
+        """Through logging (quiet by default), not straight to stderr: a fuzzing client would flood it."""
+        logging.getLogger("emulator.http").info(format, *args)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -92,10 +143,11 @@ def _check_port_free(host: str, port: int) -> None:
 class EndpointServer:
     """A threaded HTTP server for ``EndpointApp`` on host:port, in a background thread."""
 
-    def __init__(self, app: EndpointApp, host: str, port: int) -> None:
+    def __init__(self, app: EndpointApp, host: str, port: int, request_timeout: float = REQUEST_TIMEOUT) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
         _check_port_free(host, port)  # werkzeug would print its own message and sys.exit()
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        handler = type("Handler", (EndpointRequestHandler,), {"timeout": request_timeout})
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="endpoint")
 

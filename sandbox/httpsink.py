@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -35,6 +36,9 @@ from sandbox.httpsink_state import Faults, JunkError, Outcome, SinkState
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8088
 MAX_BODY = 1024 * 1024
+#: Seconds a connection may stay silent (mid-request, or idle between keep-alive requests) before
+#: it is closed: a client that sends half a request and stalls must not hold a thread forever.
+REQUEST_TIMEOUT = 30.0
 DELIVERIES_PATH = "/deliveries"
 
 _STATUS = {
@@ -48,6 +52,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never blocks shutdown
     allow_reuse_address = True
     state: SinkState
+    request_timeout: float | None = REQUEST_TIMEOUT
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away or stalled past the timeout is not an error worth a traceback."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -68,23 +78,23 @@ class _Handler(BaseHTTPRequestHandler):
         ("GET", "/health"): "_get_health",
     }
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self._dispatch("GET")
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout  # StreamRequestHandler.setup applies it to the socket
+        super().setup()
 
-    def do_POST(self) -> None:  # noqa: N802
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._dispatch("DELETE")
-
-    def do_PUT(self) -> None:  # noqa: N802 - answered 405 in JSON, not http.server's 501 HTML
-        self._dispatch("PUT")
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        self._dispatch("PATCH")
+    def __getattr__(self, name: str) -> Any:
+        """Every method (HEAD, OPTIONS, PUT, made-up ones) is routed: 404/405 in JSON, not http.server's 501 HTML."""
+        if name.startswith("do_"):
+            return lambda: self._dispatch(name[3:])
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Quiet: one line per request would drown the sandbox's own output."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a bad request line, headers too long) in JSON like every answer."""
+        self.request_version = "HTTP/1.1"  # a garbled request line leaves HTTP/0.9: no status line at all
+        self._send(HTTPStatus(code), {"error": message or HTTPStatus(code).phrase}, close=True)
 
     # --- routing ------------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
@@ -116,7 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise JunkError("bad Content-Length") from None
         if not 0 <= length <= MAX_BODY:
             raise JunkError(f"body must be at most {MAX_BODY} bytes")
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client went away mid-body: a truncated document is no delivery
+            raise JunkError(f"body ended after {len(body)} of its {length} bytes")
+        return body
 
     # --- endpoints ----------------------------------------------------------------
     def _post_delivery(self, body: bytes) -> None:
@@ -149,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _post_faults(self, body: bytes) -> None:
         try:
             faults = self.server.state.set_faults(json.loads(body or b"{}"))
-        except (JunkError, ValueError) as error:
+        except (JunkError, ValueError, RecursionError) as error:  # RecursionError: nested past the parser
             message = str(error) if isinstance(error, JunkError) else "body is not JSON"
             self._send(HTTPStatus.BAD_REQUEST, {"error": message})
             return
@@ -171,7 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
 
 def _faults_json(faults: Faults) -> dict[str, Any]:
@@ -188,8 +202,10 @@ class HttpSink:
         *,
         fail_ratio: float = 0.0,
         latency_ms: int = 0,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.host = host
+        self.request_timeout = request_timeout
         faults = Faults.parse({"fail_ratio": fail_ratio, "latency_ms": latency_ms})
         self.state = SinkState(faults=faults)
         self._requested_port = port
@@ -203,6 +219,7 @@ class HttpSink:
             return self
         server = _Server((self.host, self._requested_port), _Handler)
         server.state = self.state
+        server.request_timeout = self.request_timeout
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

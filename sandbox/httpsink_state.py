@@ -88,7 +88,7 @@ class Faults:
             raise JunkError("fail_ratio must be a number between 0 and 1")
         if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 60_000:
             raise JunkError("latency_ms must be a whole number between 0 and 60000")
-        if status not in FAULT_STATUSES:
+        if isinstance(status, bool) or not isinstance(status, int) or status not in FAULT_STATUSES:  # 503.0 == 503
             raise JunkError(f"status must be one of {sorted(FAULT_STATUSES)}")
         return cls(fail_ratio=float(ratio), latency_ms=latency, status=status)
 
@@ -208,7 +208,7 @@ class SinkState:
             raise JunkError(f"Idempotency-Key longer than {MAX_KEY_LENGTH} characters")
         try:
             body = json.loads(raw_body)
-        except (UnicodeDecodeError, ValueError):
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser
             raise JunkError("body is not JSON") from None
         if not isinstance(body, dict):
             raise JunkError("body must be a JSON object")

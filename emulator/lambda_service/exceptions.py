@@ -44,14 +44,19 @@ class InvalidRequestContent(LambdaError):
     status = 400
 
 
-class RequestTooLarge(LambdaError):
-    code = "RequestTooLargeException"
+class RequestEntityTooLarge(LambdaError):
+    code = "RequestEntityTooLargeException"  # what AWS sends (its API reference says RequestTooLargeException)
     status = 413
 
 
 class InvalidZipFile(LambdaError):
     code = "InvalidZipFileException"
     status = 400
+
+
+class UnknownOperation(LambdaError):
+    code = "UnknownOperationException"  # no Lambda operation has this method and path
+    status = 404
 
 
 class UnsupportedOperation(LambdaError):

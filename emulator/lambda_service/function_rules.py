@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -11,6 +12,8 @@ FUNCTION_NAME_PATTERN = re.compile(
     r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((?P<region>[a-z]{2}(-gov)?-[a-z]+-\d{1}):)?"
     r"((?P<account>\d{12}):)?(function:)?(?P<name>[a-zA-Z0-9-_.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$"
 )
+#: CreateFunction's own pattern: no dots, so a name can never be "." or ".." (it names a directory).
+CREATE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 ROLE_PATTERN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 RESERVED_ENV = frozenset(
     {
@@ -24,9 +27,15 @@ RESERVED_ENV = frozenset(
 
 
 ENV_KEY_PATTERN = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
-HANDLER_PATTERN = re.compile(r"^[^\s]{1,128}$")
+# AWS's pattern is [^\s]+; control characters are refused too: the handler and runtime go into the
+# worker's environment, where a NUL byte cannot be passed (the invocation would fail in the server).
+HANDLER_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
+RUNTIME_PATTERN = re.compile(r"^python3\.\d{1,2}$")
 ARCHITECTURES = ("x86_64", "arm64")
 MAX_NAME_LENGTH = 64
+#: AWS's quota on a function's environment, measured as the variables' compact JSON. Without it a
+#: variable over the kernel's 128 KiB per-string limit made every worker start (every invoke) fail.
+MAX_ENVIRONMENT_BYTES = 4096
 
 
 def _is_int(value: Any) -> bool:
@@ -70,7 +79,7 @@ def check_settings(params: dict[str, Any]) -> None:
     if memory is not None and not (_is_int(memory) and 128 <= memory <= 10240):
         raise constraint("memorySize", memory, "Member must have value greater than or equal to 128")
     runtime = params.get("Runtime")
-    if runtime is not None and not str(runtime).startswith("python3"):
+    if runtime is not None and not RUNTIME_PATTERN.match(str(runtime)):
         raise InvalidParameterValue(
             f"The runtime parameter of {runtime} is not supported by the embedded emulator "
             "(it runs Python functions only)."
@@ -80,6 +89,11 @@ def check_settings(params: dict[str, Any]) -> None:
         raise constraint("role", role, "Member must satisfy regular expression pattern: "
                          "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
     variables = (params.get("Environment") or {}).get("Variables") or {}
+    if len(json.dumps(variables, separators=(",", ":")).encode()) > MAX_ENVIRONMENT_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided exceeded the 4KB limit."
+        )
     reserved = sorted(set(variables) & RESERVED_ENV)
     if reserved:
         raise InvalidParameterValue(

@@ -56,6 +56,9 @@ def validate_types(params: dict[str, Any]) -> None:
         wrong_bool = kind in ((int, float),) and isinstance(value, bool)
         if not isinstance(value, kind) or wrong_bool:
             raise InvalidParameterValue(f"{key} has the wrong type: {value!r}")
+    timestamp = params.get("StartingPositionTimestamp")
+    if timestamp is not None and not 0 <= timestamp < 253402300800:  # NaN, infinity, or past the year 9999
+        raise InvalidParameterValue(f"StartingPositionTimestamp must be seconds since the epoch: {timestamp!r}")
     filters = (params.get("FilterCriteria") or {}).get("Filters")
     if filters is not None and (not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters)):
         raise InvalidParameterValue("FilterCriteria.Filters must be a list of {\"Pattern\": \"...\"} objects")
@@ -80,8 +83,8 @@ def validate_lists(params: dict[str, Any]) -> None:
         for item in filters:
             try:
                 pattern = json.loads(item.get("Pattern", ""))
-            except (ValueError, TypeError, AttributeError):
-                raise InvalidParameterValue(f"Invalid filter pattern definition: {item!r}") from None
+            except (ValueError, TypeError, AttributeError, RecursionError):
+                raise InvalidParameterValue(f"Invalid filter pattern definition: {str(item)[:200]}") from None
             if not isinstance(pattern, dict):
                 raise InvalidParameterValue(f"Invalid filter pattern definition: {item!r}")
     destination = (params.get("DestinationConfig") or {}).get("OnFailure") or {}

@@ -19,12 +19,13 @@ from emulator.lambda_service.code import code_sha256, unpack
 from emulator.lambda_service.exceptions import (
     InvalidParameterValue,
     InvalidRequestContent,
-    RequestTooLarge,
+    RequestEntityTooLarge,
     ResourceConflict,
     ResourceNotFound,
     constraint,
 )
 from emulator.lambda_service.function_rules import (
+    CREATE_NAME_PATTERN,
     FUNCTION_NAME_PATTERN,
     MAX_NAME_LENGTH,
     check_revision,
@@ -157,6 +158,9 @@ class FunctionRegistry:
         if (match.group("region") or self.region) != self.region or (match.group("account") or self.account_id) != self.account_id:
             raise InvalidParameterValue(f"The function ARN {name} names another region or account than this endpoint's ({self.region}, {self.account_id})")
         name = match.group("name")
+        if not CREATE_NAME_PATTERN.match(name):
+            raise constraint("functionName", name, "Member must satisfy regular expression pattern: "
+                             "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)")
         if len(name) > MAX_NAME_LENGTH:
             raise constraint("functionName", name, f"Member must have length less than or equal to {MAX_NAME_LENGTH}")
         for required in ("Role", "Code"):
@@ -182,9 +186,10 @@ class FunctionRegistry:
                 runtime=params["Runtime"],
                 role=params["Role"],
                 handler=params["Handler"],
-                description=params.get("Description", ""),
-                timeout=int(params.get("Timeout", 3)),
-                memory_size=int(params.get("MemorySize", 128)),
+                # null is "not given" (as the update calls treat it), not a value
+                description=params.get("Description") or "",
+                timeout=params["Timeout"] if params.get("Timeout") is not None else 3,
+                memory_size=params["MemorySize"] if params.get("MemorySize") is not None else 128,
                 variables=dict((params.get("Environment") or {}).get("Variables") or {}),
                 code_sha256=code_sha256(data),
                 code_size=len(data),
@@ -243,6 +248,7 @@ class FunctionRegistry:
 
     def update_function_code(self, identifier: str, params: dict[str, Any]) -> FunctionState:
         state = self.resolve(identifier)
+        check_types(params)  # before unpacking: Architectures must be a list of known values
         check_revision(state.revision_id, params)
         data, code_dir = unpack(self.root, state.name, params)
         with self._lock:
@@ -293,12 +299,15 @@ class FunctionRegistry:
         state = self.resolve(identifier, qualifier)
         if invocation_type not in ("RequestResponse", "Event", "DryRun"):
             raise constraint("invocationType", invocation_type, "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
-        limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
-        if len(payload) > limit:
-            raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+        if invocation_type == "Event" and len(payload) > ASYNC_PAYLOAD_LIMIT:
+            raise RequestEntityTooLarge(
+                f"{len(payload)} byte payload is too large for the Event invocation type (limit {ASYNC_PAYLOAD_LIMIT} bytes)"
+            )
+        if len(payload) > SYNC_PAYLOAD_LIMIT:
+            raise RequestEntityTooLarge(f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation")
         try:
             event = json.loads(payload or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise InvalidRequestContent("Could not parse request body into json: Unexpected character") from None
         if invocation_type == "DryRun":
             return None

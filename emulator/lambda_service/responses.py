@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -20,9 +21,11 @@ from emulator.lambda_service.exceptions import (
     InvalidParameterValue,
     InvalidRequestContent,
     LambdaError,
+    UnknownOperation,
     UnsupportedOperation,
     constraint,
 )
+from emulator.lambda_service.exceptions import RequestEntityTooLarge as RequestEntityTooLargeError
 from emulator.lambda_service.mappings import MappingRegistry
 from emulator.lambda_service.models import FunctionRegistry
 
@@ -54,6 +57,29 @@ URLS = Map(
     strict_slashes=False,
     merge_slashes=False,
 )
+
+
+#: AWS's request limit for CreateFunction and UpdateFunctionCode: a 50 MB zip, base64-encoded.
+#: Larger bodies are refused from their Content-Length, before they are read.
+MAX_REQUEST_BYTES = 69_905_067
+#: AWS operations this service does not emulate (501); any other unrouted path is no operation (404).
+NOT_EMULATED = re.compile(
+    r"^/\d{4}-\d{2}-\d{2}/(functions/[^/]+/(versions|aliases|policy|concurrency|provisioned-concurrency"
+    r"|event-invoke-config|url|urls|code-signing-config|runtime-management-config|recursion-config"
+    r"|response-streaming-invocations)|layers|code-signing-configs|event-invoke-configs)(/|$)"
+)
+
+
+class LambdaRequest(Request):
+    """A request whose body werkzeug itself refuses past AWS's limit (chunked bodies too)."""
+
+    max_content_length = MAX_REQUEST_BYTES
+
+
+def too_large(endpoint: str) -> LambdaError:
+    """AWS's answer to a body over the limit, named by the operation (``create_function`` -> CreateFunction)."""
+    operation = "InvokeFunction" if endpoint == "invoke" else "".join(part.title() for part in endpoint.split("_"))
+    return RequestEntityTooLargeError(f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the {operation} operation")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -97,11 +123,17 @@ class LambdaApi:
         return any(path.startswith(p) for p in ("/2015-03-31/", "/2014-11-13/", "/2017-03-31/tags", "/2016-08-19/", "/2019-09-", "/2020-0", "/2021-"))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        request = Request(environ)
+        request = LambdaRequest(environ)
         try:
             response = self.dispatch(request)
         except LambdaError as error:
             response = error_response(error)
+        except RequestEntityTooLarge:  # werkzeug's, for a chunked body past the limit
+            response = error_response(too_large(request.environ.get("lambda.endpoint", "")))
+        except HTTPException as error:  # e.g. ClientDisconnected: the body ended before its Content-Length
+            response = error_response(InvalidRequestContent(f"Could not read the request body: {error.description}"))
+        except (TimeoutError, ConnectionError):
+            raise  # the client stalled or went away: werkzeug drops the connection, nobody to answer
         except Exception:  # noqa: BLE001 - the server must keep serving
             log.exception("Lambda API failed on %s %s", request.method, request.path)
             response = error_response(LambdaError("The embedded emulator hit an internal error; see its log."))
@@ -112,9 +144,14 @@ class LambdaApi:
         try:
             endpoint, values = adapter.match()
         except (NotFound, MethodNotAllowed):
-            raise UnsupportedOperation(f"{request.method} {request.path} is not emulated by the embedded Lambda service") from None
+            if NOT_EMULATED.match(request.path):
+                raise UnsupportedOperation(f"{request.method} {request.path} is not emulated by the embedded Lambda service") from None
+            raise UnknownOperation(f"No Lambda operation is {request.method} {request.path[:200]}") from None
         except HTTPException as exc:
             raise InvalidRequestContent(str(exc)) from None
+        request.environ["lambda.endpoint"] = endpoint
+        if (request.content_length or 0) > MAX_REQUEST_BYTES:
+            raise too_large(endpoint)
         return getattr(self, endpoint)(request, **values)
 
     @staticmethod
@@ -124,7 +161,7 @@ class LambdaApi:
             return {}
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise InvalidRequestContent("Could not parse request body into json") from None
         if not isinstance(body, dict):
             raise InvalidRequestContent("The request body must be a JSON object")

@@ -67,7 +67,9 @@ def test_fail_ratio_one_fails_everything() -> None:
 @pytest.mark.parametrize(
     "faults",
     [{"fail_ratio": 2}, {"fail_ratio": "x"}, {"latency_ms": -1}, {"latency_ms": 0.5},
-     {"status": 200}, {"bogus": 1}, [1]],
+     {"status": 200}, {"bogus": 1}, [1],
+     # the fuzzer found 503.0 accepted and echoed as a float, and a map or list a TypeError (no answer)
+     {"status": 503.0}, {"status": True}, {"status": {"a": 1}}, {"status": [503]}],
 )
 def test_bad_fault_settings_are_refused(faults: object) -> None:
     with pytest.raises(JunkError):
