@@ -26,6 +26,7 @@ from rich.table import Table
 from bootstrap.settings import ENV_ENDPOINT, ENV_PREFIX, Settings, SettingsError
 from producer.errors import OptionsError, ProducerError
 from producer.options import DEFAULT_TTL_SECONDS, DEFAULT_USERS, ProduceOptions, WriteMode
+from producer.pacer import shortfall
 from producer.run import ProduceSummary, ProgressUpdate, produce
 
 EXIT_FAILED = 1
@@ -140,7 +141,7 @@ def run_command(
         show_progress = err.is_terminal and not as_json
     stop = threading.Event()
     try:
-        with _stop_on_sigint(stop), _progress_display(err, show_progress) as on_progress:
+        with _stop_on_sigint(stop), _progress_display(err, show_progress, options.rate) as on_progress:
             summary = produce(settings, options, progress=on_progress, stop=stop)
     except ProducerError as error:
         _fail(err, error, error.exit_code)
@@ -213,7 +214,7 @@ def _stop_on_sigint(stop: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def _progress_display(console: Console, enabled: bool) -> Iterator[Any]:
+def _progress_display(console: Console, enabled: bool, target_rate: float = 0.0) -> Iterator[Any]:
     if not enabled:
         yield None
         return
@@ -231,6 +232,9 @@ def _progress_display(console: Console, enabled: bool) -> Iterator[Any]:
                 f"{p.written} put, {p.updated} upd, {p.deleted} del, {p.failed} failed, "
                 f"{p.rate:,.0f}/s"
             )
+            short = shortfall(p.rate, target_rate, p.elapsed_s)
+            if short:
+                counts += f" [yellow]({short})[/]"
             if p.total_ops is not None:
                 bar.update(task, total=p.total_ops, completed=p.done_ops, counts=counts)
             else:
@@ -250,7 +254,8 @@ def _summary_table(s: ProduceSummary) -> Table:
         ("deleted", f"{s.deleted}"),
         ("failed", f"{s.failed}" + (f" (+{s.skipped} follow-ups skipped)" if s.skipped else "")),
         ("stream records expected", f"{s.expected_stream_records}"),
-        ("rate", f"{s.rate:,.1f} writes/s" + f" (target {s.target_rate:g})" * bool(s.target_rate)),
+        ("rate", f"{s.rate:,.1f} writes/s" + f" (target {s.target_rate:g})" * bool(s.target_rate)
+         + (f"; {short}" if (short := shortfall(s.rate, s.target_rate, s.elapsed_s)) else "")),
         ("elapsed", f"{s.elapsed_s:.2f} s"),
         ("writes via", f"{s.write_mode}, {s.requests} requests, {s.retries} retries"),
         ("table", s.table),

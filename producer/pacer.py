@@ -54,3 +54,21 @@ class TokenBucket:
         self._sleep(delay)
         self.waited += delay
         return delay
+
+
+#: A paced run more than this far below its asked rate says so (while running and in its summary).
+SHORTFALL_TOLERANCE = 0.05
+#: Too early to judge before this: the first writes wait for the bucket and the connection.
+SHORTFALL_MIN_SECONDS = 2.0
+
+
+def shortfall(achieved: float, asked: float, elapsed_s: float) -> str | None:
+    """``below the asked rate: 254 of 1,000 writes/s (25 %)`` when a paced run falls short, else None.
+
+    The pacer only ever slows a run down: a shortfall means the writes themselves (the
+    endpoint, the machine) cannot go faster, which a user asking for a rate must be told.
+    """
+    if asked <= 0 or elapsed_s < SHORTFALL_MIN_SECONDS or achieved >= asked * (1 - SHORTFALL_TOLERANCE):
+        return None
+    return f"below the asked rate: {achieved:,.0f} of {asked:,.0f} writes/s ({100 * achieved / asked:.0f} %)"
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from bootstrap.settings import Settings
+from producer.pacer import shortfall
 from producer.options import ProduceOptions
 from producer.run import ProduceSummary, ProgressUpdate, produce
 
@@ -47,6 +48,14 @@ class DemoProducer:
             return self.summary.expected_stream_records
         p = self._progress
         return 0 if p is None else p.written + p.updated + p.deleted
+
+    @property
+    def shortfall(self) -> str | None:
+        """``below the asked rate: …`` while (or after) the run cannot reach its rate, else None."""
+        if self.summary is not None:
+            return shortfall(self.summary.rate, self.options.rate, self.summary.elapsed_s)
+        p = self._progress
+        return None if p is None else shortfall(p.rate, self.options.rate, p.elapsed_s)
 
     @property
     def finished(self) -> bool:

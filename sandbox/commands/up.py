@@ -19,6 +19,7 @@ import typer
 from rich.table import Table
 
 from bootstrap.settings import DEFAULT_ENDPOINT, Settings
+from producer.pacer import shortfall
 from sandbox import ports, state
 from sandbox.collector import Collector
 from sandbox.dashboard import DEFAULT_HOST as DASHBOARD_HOST
@@ -172,7 +173,8 @@ class Session:
             if self.duration is not None:
                 return f"produced for {self.duration:g} s"
             return f"producer finished (a run lasts {UNTIL_STOPPED_S / 86_400:g} days at most)"
-        return f"producing {self.rate:g}/s"
+        short = self.producer.shortfall
+        return f"producing {self.rate:g}/s" + (f" ({short})" if short else "")
 
     def header(self, phase: str) -> str:
         s = self.stack.settings
@@ -212,7 +214,9 @@ class Session:
                 snapshot.errors = list(self.collector.errors)
             phase = self.producing_phase()
             stopped = self.duration is None and self.producer.finished
-            self._show(snapshot, self.header(phase), remark=phase if stopped else "")
+            short = self.producer.shortfall
+            remark = phase if stopped else (short or "")  # --no-live: the line says what the header would
+            self._show(snapshot, self.header(phase), remark=remark)
             if self.duration is not None and self.producer.finished:
                 if self.producer.error is not None:
                     raise self.producer.error
@@ -259,7 +263,9 @@ class Session:
         if summary is not None:
             out.print(
                 f"produced {summary.written} clicks, {summary.updated} updates, {summary.deleted} deletes "
-                f"in {summary.elapsed_s:.1f} s ({summary.rate:g} writes/s); manifest {summary.manifest_uri}"
+                f"in {summary.elapsed_s:.1f} s ({summary.rate:g} writes/s"
+                + (f"; {short}" if (short := shortfall(summary.rate, summary.target_rate, summary.elapsed_s)) else "")
+                + f"); manifest {summary.manifest_uri}"
             )
         others = {s: (snapshot.counts.get(s) or 0) - (mine[s] or 0) for s in SINK_STAGES}
         if any(others.values()):
