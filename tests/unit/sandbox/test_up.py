@@ -8,8 +8,10 @@ from sandbox.commands.up import Session, drain_failure
 from sandbox.stats import Stage
 
 
-def _phase(*, error: BaseException | None = None, finished: bool = False, duration: float | None = None) -> str:
-    session = SimpleNamespace(producer=SimpleNamespace(error=error, finished=finished), duration=duration, rate=5.0)
+def _phase(*, error: BaseException | None = None, finished: bool = False, duration: float | None = None,
+           shortfall: str | None = None) -> str:
+    producer = SimpleNamespace(error=error, finished=finished, shortfall=shortfall)
+    session = SimpleNamespace(producer=producer, duration=duration, rate=5.0)
     return Session.producing_phase(session)  # type: ignore[arg-type]
 
 
@@ -18,6 +20,8 @@ def test_the_header_says_when_the_producer_stopped() -> None:
     # e.g. `sandbox bootstrap destroy` under a running `sandbox up`: the producer's write failed
     assert _phase(error=RuntimeError("table gone"), finished=True).startswith("producer stopped")
     assert _phase(finished=True) == "producer finished (a run lasts 7 days at most)"
+    short = "below the asked rate: 3 of 5 writes/s (60 %)"
+    assert _phase(shortfall=short) == f"producing 5/s ({short})"
     assert _phase(finished=True, duration=20) == "produced for 20 s"
 
 
