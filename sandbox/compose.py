@@ -19,7 +19,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from sandbox.errors import SandboxError
+from sandbox.errors import ConfigError, SandboxError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The compose project (`-p`): container, network and volume names start with it.
@@ -48,10 +48,6 @@ class Variant(StrEnum):
     def endpoint_service(self) -> str:
         """The compose service that is the AWS endpoint (also its host name on the stack's network)."""
         return self.value
-
-
-#: The sandbox's own services, defined once in docker-compose.services.yml and run by both variants.
-SANDBOX_SERVICES = ("httpsink", "bootstrap", "producer")
 
 
 class ComposeMissing(SandboxError):
@@ -165,7 +161,5 @@ def _port(name: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        from sandbox.errors import ConfigError
-
         raise ConfigError(f"{name}={raw!r} is not a TCP port", f"set {name} to a number between 1 and 65535")
     return int(raw)

@@ -1,19 +1,23 @@
 """Wiring of the dashboard: the app for one deployment, and a poller for `sandbox dashboard`.
 
 `sandbox up` feeds the ``DashboardState`` from its own live-view loop (one collector per
-process); `sandbox dashboard` alone runs ``Poller``, a thread that polls a ``Collector``
-once a second, exactly what `sandbox status --watch` computes.
+process); `sandbox dashboard` and `sandbox compose up` run ``served``: a ``Poller`` thread
+that polls a ``Collector`` once a second (exactly what `sandbox status --watch`
+computes) behind the server.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from bootstrap.clients import client
 from bootstrap.settings import Settings
 from bootstrap.topology import Topology
+from sandbox import ports
 from sandbox.collector import Collector
 from sandbox.dashboard_app import DashboardApp, DashboardServer, FailedBatchPeek
 from sandbox.dashboard_state import DashboardState
@@ -38,6 +42,26 @@ def make_app(settings: Settings, topology: Topology, state: DashboardState) -> D
 
 def start_server(settings: Settings, topology: Topology, state: DashboardState, *, host: str, port: int) -> DashboardServer:
     return DashboardServer(make_app(settings, topology, state), host=host, port=port).start()
+
+
+@contextmanager
+def served(settings: Settings, topology: Topology, title: str, *, port: int = 0, choose: str,
+           interval: float = 1.0) -> Iterator[DashboardServer]:
+    """The dashboard of a stack running elsewhere, polled and served until the block ends.
+
+    ``port`` 0 picks a free one; a taken port is one line naming ``choose``, where another is set.
+    """
+    if port:
+        ports.require_free(DEFAULT_HOST, port, "the dashboard", choose=choose)
+    poller = Poller(settings, topology, DashboardState(title), interval=interval).start()
+    try:
+        server = start_server(settings, topology, poller.state, host=DEFAULT_HOST, port=port)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        poller.stop()
 
 
 class Poller:

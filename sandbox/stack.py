@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bootstrap.settings import Settings
+from bootstrap.waiters import WaitTimeout, wait_until
 from sandbox import compose, engine, ports
 from sandbox.compose import Variant
 from sandbox.engine import ContainerState
-from sandbox.errors import PortInUse, SandboxError
+from sandbox.errors import SandboxError
 
 Say = Callable[[str], None]
 BOOTSTRAP_TIMEOUT_S = 900.0  # LocalStack's first start downloads DynamoDB Local and kinesis-mock
@@ -63,31 +64,20 @@ def preflight(docker: Any, variant: Variant) -> None:
         )
     for port, what, variable in ((compose.edge_port(), "the AWS endpoint", compose.ENV_EDGE_PORT),
                                  (compose.sink_port(), "the HTTP sink", compose.ENV_SINK_PORT)):
-        if not ports.port_free("127.0.0.1", port):
-            error = PortInUse("127.0.0.1", port, what)
-            error.fix = (f"stop what holds it (`make down` if it is a sandbox; `ss -ltnp | grep :{port}` shows who), "
-                         f"or publish on another port: `make up {variable}={port + 1}`")
-            raise error
+        ports.require_free("127.0.0.1", port, what, choose=f"`make up {variable}={port + 1}`")
 
 
 def ensure_image(docker: Any, say: Say) -> None:
-    """Build (or bring up to date) the project image; a present image is used when it cannot be built."""
-    from sandbox.images import PROJECT_IMAGE, build_images
-    from sandbox.images.build import route
+    """Build (or bring up to date) the project image, unless SANDBOX_IMAGE names one of the user's own."""
+    from sandbox.images.build import ensure_project_image
 
-    if os.environ.get("SANDBOX_IMAGE"):
-        if not engine.image_present(docker, os.environ["SANDBOX_IMAGE"]):
-            raise SandboxError(f"SANDBOX_IMAGE={os.environ['SANDBOX_IMAGE']} is not here",
+    own = os.environ.get("SANDBOX_IMAGE")
+    if own:
+        if not engine.image_present(docker, own):
+            raise SandboxError(f"SANDBOX_IMAGE={own} is not here",
                                "build or load it, or unset SANDBOX_IMAGE to use the image `make images` builds")
         return
-    chosen, why = route(docker)
-    if chosen is None:
-        if engine.image_present(docker, PROJECT_IMAGE):
-            say(f"image: using the {PROJECT_IMAGE} that is here (it cannot be rebuilt: {why})")
-            return
-        raise SandboxError(f"the image {PROJECT_IMAGE} is not here and cannot be built: {why}",
-                           "apt-get install debootstrap and run `sudo make images`, or `make up BACKEND=embedded`")
-    say(build_images(say).summary())
+    ensure_project_image(docker, say, update=True)
 
 
 def compose_run(variant: Variant, *args: str, capture: bool = False, timeout: float | None = None
@@ -122,15 +112,25 @@ def _flag(variant: Variant) -> str:
     return " EMULATOR=1" if variant is Variant.EMULATOR else ""
 
 
+@contextmanager
+def _stuck_is_one_line() -> Iterator[None]:
+    """A wait that reached its deadline says what it saw last, with the stack's fix."""
+    try:
+        yield
+    except WaitTimeout as timeout:
+        raise StackFailed(timeout.message, "`make logs` shows where it is stuck") from None
+
+
 def wait_bootstrap(docker: Any, variant: Variant, say: Say, timeout: float = BOOTSTRAP_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
     announced = False
-    while True:
+
+    def exited_zero() -> tuple[bool, str]:
+        nonlocal announced
         seen = states(docker)
         boot = seen.get("bootstrap")
         if boot is not None and boot.status in ("exited", "dead"):
             if boot.exit_code == 0:
-                return
+                return True, boot.describe()
             print(_service_logs(variant, "bootstrap"), file=sys.stderr)
             raise StackFailed(f"bootstrap exited {boot.exit_code} (its last lines are above)",
                               "fix what it says, then `make down && make up`")
@@ -141,11 +141,10 @@ def wait_bootstrap(docker: Any, variant: Variant, say: Say, timeout: float = BOO
         if not announced and endpoint is not None and endpoint.health == "starting":
             say(f"waiting for {variant.endpoint_service} to become healthy, then for bootstrap …")
             announced = True
-        if time.monotonic() > deadline:
-            raise StackFailed(f"bootstrap did not finish within {timeout:.0f} s "
-                              f"({', '.join(s.describe() for s in seen.values())})",
-                              "`make logs` shows where it is stuck")
-        time.sleep(0.5)
+        return False, ", ".join(state.describe() for state in seen.values())
+
+    with _stuck_is_one_line():
+        wait_until(exited_zero, what="bootstrap to exit", timeout=timeout, max_interval=0.5)
 
 
 def host_settings() -> Settings:
@@ -166,18 +165,17 @@ def wait_first_clicks(docker: Any, variant: Variant, started: float,
 
     settings = host_settings()
     collector = Collector(settings, resolve_topology(settings))
-    deadline = time.monotonic() + timeout
     counts: dict[str, int] = {}
-    while True:
+
+    def every_sink_holds_clicks() -> tuple[bool, str]:
         check_alive(variant, states(docker))
         snapshot = collector.poll()
-        counts = {stage.value: snapshot.count(stage) for stage in SINK_STAGES}
-        if all(count > 0 for count in counts.values()):
-            return Ready(time.monotonic() - started, counts)
-        if time.monotonic() > deadline:
-            raise StackFailed(f"no click reached every sink within {timeout:.0f} s (seen: {counts})",
-                              "`make logs` and `sandbox status` show where they stop")
-        time.sleep(0.5)
+        counts.update({stage.value: snapshot.count(stage) for stage in SINK_STAGES})
+        return all(count > 0 for count in counts.values()), str(counts)
+
+    with _stuck_is_one_line():
+        wait_until(every_sink_holds_clicks, what="a click in every sink", timeout=timeout, max_interval=0.5)
+    return Ready(time.monotonic() - started, counts)
 
 
 @contextmanager
@@ -218,22 +216,14 @@ def follow(docker: Any, variant: Variant) -> None:
 def _dashboard() -> Iterator[str]:
     """The web dashboard of the stack, served from this process while it follows the stack (its URL)."""
     from producer.target import resolve_topology
-    from sandbox.dashboard import DEFAULT_HOST, ENV_DASHBOARD_PORT, Poller, start_server
-    from sandbox.dashboard_state import DashboardState
+    from sandbox.dashboard import ENV_DASHBOARD_PORT, served
 
     settings = host_settings()
-    topology = resolve_topology(settings)
+    title = f"compose stack {compose.project()} · {settings.endpoint_url} · sink {settings.http_sink_url}"
     port = int(os.environ.get(ENV_DASHBOARD_PORT) or 0)
-    if port:
-        ports.require_free(DEFAULT_HOST, port, "the dashboard", choose=f"{ENV_DASHBOARD_PORT} (0: a free one)")
-    state = DashboardState(f"compose stack {compose.project()} · {settings.endpoint_url} · sink {settings.http_sink_url}")
-    poller = Poller(settings, topology, state).start()
-    server = start_server(settings, topology, state, host=DEFAULT_HOST, port=port)
-    try:
+    with served(settings, resolve_topology(settings), title, port=port,
+                choose=f"{ENV_DASHBOARD_PORT} (0: a free one)") as server:
         yield server.url
-    finally:
-        server.stop()
-        poller.stop()
 
 
 def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:

@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 
 from sandbox import ports, target
-from sandbox.dashboard import DEFAULT_HOST, ENV_DASHBOARD_PORT, Poller, start_server
-from sandbox.dashboard_state import DashboardState
+from sandbox.dashboard import DEFAULT_HOST, ENV_DASHBOARD_PORT, served
 from sandbox.output import note
 from sandbox.signals import stop_on_signals
 
@@ -25,20 +24,17 @@ def dashboard(
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes of the numbers.")] = 1.0,
 ) -> None:
     """Serve the dashboard (counts, latency, clicks over time, errors, trace) until Ctrl-C."""
-    if port:
-        ports.require_free(DEFAULT_HOST, port, "the dashboard", choose="--port/SANDBOX_DASHBOARD_PORT (0: a free one)")
+    choose = "--port/SANDBOX_DASHBOARD_PORT (0: a free one)"
+    if port:  # before reaching the endpoint: a taken port is the first thing to say
+        ports.require_free(DEFAULT_HOST, port, "the dashboard", choose=choose)
     found, topology = target.bootstrapped()
     settings = found.settings
-    state = DashboardState(f"sandbox dashboard · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}")
-    poller = Poller(settings, topology, state, interval=interval).start()
-    server = start_server(settings, topology, state, host=DEFAULT_HOST, port=port)
-    note(f"dashboard at {server.url} (reads {settings.endpoint_url or 'AWS'}: {found.origin}); Ctrl-C stops")
-    typer.echo(server.url)
-    try:
-        with stop_on_signals():
-            threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        poller.stop()
+    title = f"sandbox dashboard · {settings.endpoint_url or 'AWS ' + settings.region} · sink {settings.http_sink_url}"
+    with served(settings, topology, title, port=port, choose=choose, interval=interval) as server:
+        note(f"dashboard at {server.url} (reads {settings.endpoint_url or 'AWS'}: {found.origin}); Ctrl-C stops")
+        typer.echo(server.url)
+        try:
+            with stop_on_signals():
+                threading.Event().wait()
+        except KeyboardInterrupt:
+            pass

@@ -98,6 +98,25 @@ def build_images(say: Say, *, force: bool = False, root: Path = REPO_ROOT) -> Bu
     return report
 
 
+def ensure_project_image(docker: Any, say: Say, *, update: bool) -> str:
+    """The project image's tag, built when missing (``update``: also brought up to date with the source).
+
+    One rule for `make up`, ``SandboxContainer`` and the Docker tests: an image that is
+    here is used as it is when it cannot be rebuilt; one that is missing and cannot be
+    built is an ImageBuildError naming both fixes.
+    """
+    present = engine.image_present(docker, PROJECT_IMAGE)
+    if present and not update:
+        return PROJECT_IMAGE
+    if present:
+        chosen, why = route(docker)
+        if chosen is None:
+            say(f"image: using the {PROJECT_IMAGE} that is here (it cannot be rebuilt: {why})")
+            return PROJECT_IMAGE
+    say(build_images(say).summary())
+    return PROJECT_IMAGE
+
+
 def project_image_status(docker: Any) -> tuple[bool, str]:
     """Whether the project image is here or can be built, and why (not)."""
     if engine.image_present(docker, PROJECT_IMAGE):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -89,9 +88,3 @@ def ensure_wheelhouse(target: Path, pyproject: Path, python: str, say: Say, *, f
 def _size_mb(directory: Path) -> float:
     return sum(p.stat().st_size for p in directory.glob("*.whl")) / 1e6
 
-
-def clear(target: Path) -> None:
-    """Remove the downloaded wheels (keeps the README that holds the directory in git)."""
-    for path in target.iterdir() if target.is_dir() else ():
-        if path.name != "README.md":
-            path.unlink() if path.is_file() else shutil.rmtree(path)

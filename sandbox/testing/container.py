@@ -82,20 +82,15 @@ class SandboxContainer(DockerContainer):
 
 def _ensure_image(docker: Any, image: str, build: bool) -> None:
     from sandbox import engine
+    from sandbox.images.build import ensure_project_image
+    from sandbox.images.errors import ImageBuildError
 
     if engine.image_present(docker, image):
         return
     if not build or image != PROJECT_IMAGE:
         raise ImageMissing(f"the image {image} is not here (fix: `make images`, or docker build -t {image} .)")
-    from sandbox.images import build_images
-    from sandbox.images.build import REPO_ROOT
-    from sandbox.images.errors import ImageBuildError
-
-    if not (REPO_ROOT / "Dockerfile").is_file():
-        raise ImageMissing(f"the image {image} is not here and this installation has no Dockerfile to build it "
-                           f"(fix: build it from the repository with `make images`)")
     try:
-        build_images(log.info)
+        ensure_project_image(docker, log.info, update=False)
     except ImageBuildError as error:
         raise ImageMissing(f"the image {image} is not here and cannot be built: {error.line()}") from error
 

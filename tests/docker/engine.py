@@ -81,16 +81,15 @@ def require_localstack(image: str) -> None:
 def require_project_image() -> str:
     """The project image, built (offline when it must be) if missing; a failure naming `make images` if it cannot be."""
     from sandbox import engine
-    from sandbox.images import PROJECT_IMAGE, build_images
+    from sandbox.images import PROJECT_IMAGE
+    from sandbox.images.build import ensure_project_image
     from sandbox.images.errors import ImageBuildError
 
     docker = engine.client()
-    if docker is not None and engine.image_present(docker, PROJECT_IMAGE):
-        return PROJECT_IMAGE
+    if docker is None:
+        pytest.fail(f"the Docker engine stopped answering, so {PROJECT_IMAGE} cannot be checked", pytrace=False)
     try:
-        build_images(lambda line: print(line, flush=True))
+        return ensure_project_image(docker, lambda line: print(line, flush=True), update=False)
     except ImageBuildError as error:
         pytest.fail(f"the Docker engine answers but {PROJECT_IMAGE} is missing and cannot be built: {error.line()} "
                     "(fix: make images)", pytrace=False)
-    return PROJECT_IMAGE
-

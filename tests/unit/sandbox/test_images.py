@@ -68,3 +68,26 @@ def test_route_prefers_offline_then_a_registry_then_says_why_not(monkeypatch: py
     monkeypatch.setattr("sandbox.engine.pullable", lambda d, image: (False, "no registry answers"))
     chosen, why = route(docker)
     assert chosen is None and "debootstrap" in why and "no registry" in why
+
+
+def test_one_rule_for_the_project_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Here and not to update: used; here but unbuildable: used, said; missing: built (or its error)."""
+    from sandbox.images import build
+    from sandbox.images.errors import ImageBuildError
+
+    docker: Any = object()
+    said: list[str] = []
+    present = [True]
+    monkeypatch.setattr("sandbox.engine.image_present", lambda d, image: present[0])
+    monkeypatch.setattr(build, "route", lambda d: (None, "debootstrap is not installed"))
+
+    def cannot_build(say: Any) -> Any:
+        raise ImageBuildError("the project image cannot be built here", "make images")
+
+    monkeypatch.setattr(build, "build_images", cannot_build)
+    assert build.ensure_project_image(docker, said.append, update=False) == build.PROJECT_IMAGE and not said
+    assert build.ensure_project_image(docker, said.append, update=True) == build.PROJECT_IMAGE
+    assert "cannot be rebuilt: debootstrap is not installed" in said[-1]
+    present[0] = False
+    with pytest.raises(ImageBuildError, match="cannot be built"):
+        build.ensure_project_image(docker, said.append, update=False)
