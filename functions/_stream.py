@@ -23,6 +23,18 @@ TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 #: S3 user metadata of a data-lake raw object: when the archive wrote it (ms since the epoch).
 ARCHIVED_AT_METADATA = "archived-at-ms"
+#: Sequence numbers in S3 keys are zero-padded to AWS's widest, so that keys sort in sequence
+#: order on every backend: AWS's numbers are wide (DynamoDB streams: 21 to 40 digits, Kinesis:
+#: 56), but moto's and LocalStack's count from 1, and "10" sorts before "9". A reader listing
+#: with ``StartAfter`` (the live view's S3 tail) would otherwise miss every key after a
+#: digit-count boundary until its next full listing: consumer A's 10 s stall in issue 11.
+DYNAMODB_SEQUENCE_DIGITS = 40
+KINESIS_SEQUENCE_DIGITS = 56
+
+
+def sortable_sequence(value: str, digits: int) -> str:
+    """``value`` as it goes into an S3 key: a decimal number zero-padded to ``digits``."""
+    return value.zfill(digits) if value.isdigit() else value
 
 
 class JunkRecord(ValueError):

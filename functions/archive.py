@@ -3,7 +3,7 @@
 S3 keys in ``DATA_LAKE_BUCKET`` (docs/data-contracts.md):
 
 * ``raw/year=YYYY/month=MM/day=DD/hour=HH/<first seq>-<last seq>-<digest>.json``
-  holds the whole event (``{"Records": [...]}``). The hour comes from the first
+  (sequence numbers zero-padded to 40 digits, so keys sort in stream order) holds the whole event (``{"Records": [...]}``). The hour comes from the first
   record's ApproximateCreationDateTime; ``digest`` (12 hex of SHA-256 over the
   records' eventIDs and sequence numbers) tells apart batches that reuse sequence
   numbers after a table is recreated (moto and LocalStack restart them). The same
@@ -46,7 +46,16 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from . import _aws
 from ._config import DATA_LAKE_BUCKET, required
-from ._stream import ARCHIVED_AT_METADATA, JunkRecord, created_at, hour_partition, is_ttl_delete, item_key
+from ._stream import (
+    ARCHIVED_AT_METADATA,
+    DYNAMODB_SEQUENCE_DIGITS,
+    JunkRecord,
+    created_at,
+    hour_partition,
+    is_ttl_delete,
+    item_key,
+    sortable_sequence,
+)
 
 logger = Logger()
 
@@ -62,7 +71,8 @@ def raw_key(records: list[DynamoDBRecord]) -> str:
     identity = "\n".join(f"{record.get('eventID')}:{_sequence(record)}" for record in records)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     partition = hour_partition(created_at(records[0]))
-    return f"raw/{partition}/{_sequence(records[0])}-{_sequence(records[-1])}-{digest}.json"
+    first, last = (sortable_sequence(_sequence(r), DYNAMODB_SEQUENCE_DIGITS) for r in (records[0], records[-1]))
+    return f"raw/{partition}/{first}-{last}-{digest}.json"
 
 
 def deleted_key(record: DynamoDBRecord) -> str:

@@ -34,6 +34,7 @@ from . import _aws
 from ._batch import Rejected, process_in_order
 from ._config import ANALYTICS_BUCKET, required
 from ._rows import decode, to_row
+from ._stream import KINESIS_SEQUENCE_DIGITS, sortable_sequence
 
 logger = Logger()
 
@@ -49,13 +50,13 @@ def _arrival(record: KinesisStreamRecord) -> datetime:
 
 def object_key(first: KinesisStreamRecord, last: KinesisStreamRecord) -> str:
     """The idempotent key of the object holding ``first``..``last`` of one shard."""
-    first_seq, last_seq = first.kinesis.sequence_number, last.kinesis.sequence_number
+    first_seq, last_seq = (sortable_sequence(r.kinesis.sequence_number, KINESIS_SEQUENCE_DIGITS) for r in (first, last))
     return f"clicks/dt={_arrival(first):%Y-%m-%d}/{_shard(first)}-{first_seq}-{last_seq}.jsonl"
 
 
 def rejected_key(record: KinesisStreamRecord) -> str:
     """The idempotent key of one rejected (junk) record."""
-    return f"rejected/dt={_arrival(record):%Y-%m-%d}/{_shard(record)}-{record.kinesis.sequence_number}.json"
+    return f"rejected/dt={_arrival(record):%Y-%m-%d}/{_shard(record)}-{sortable_sequence(record.kinesis.sequence_number, KINESIS_SEQUENCE_DIGITS)}.json"
 
 
 def _row(record: KinesisStreamRecord) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from botocore.exceptions import ClientError
 
 from functions import _stream, archive
@@ -30,7 +31,7 @@ def test_event_is_stored_exactly_as_received_under_its_hour(s3, load_event):
     match = RAW_KEY.fullmatch(key)
     assert match, key
     assert match["hour"] == HOUR
-    assert (match["first"], match["last"]) == ("1100000000017454423001", "1100000000017454423005")
+    assert (match["first"], match["last"]) == ("1100000000017454423001".zfill(40), "1100000000017454423005".zfill(40))
     assert s3.json(DATA_LAKE, key) == load_event("dynamodb_clicks")
     assert s3.calls[0]["ContentType"] == "application/json"
 
@@ -95,7 +96,7 @@ def test_aws_sample_without_creation_time_goes_under_the_current_hour(s3, load_e
     (key,) = s3.keys(DATA_LAKE)
     match = RAW_KEY.fullmatch(key)
     assert match and match["hour"] == "year=2023/month=11/day=14/hour=22"
-    assert (match["first"], match["last"]) == ("111", "222")
+    assert (match["first"], match["last"]) == ("111".zfill(40), "222".zfill(40))
     assert s3.json(DATA_LAKE, key) == event
 
 
@@ -157,3 +158,15 @@ def test_missing_bucket_setting_is_a_clear_error(s3, load_event, monkeypatch):
 def test_not_a_stream_event_fails(s3, event):
     with pytest.raises(ValueError, match="Records"):
         archive.handler(event, FakeContext())  # type: ignore[arg-type]
+
+
+def test_keys_sort_in_sequence_order_across_a_digit_boundary():
+    """moto counts sequence numbers from 1: unpadded, the batch 10..12 would sort before 8..9,
+    and a reader listing with StartAfter would miss it (issue 11's consumer A stall)."""
+
+    def batch(*sequences: int) -> list:
+        return [DynamoDBRecord({"eventID": f"e{n}", "dynamodb": {"SequenceNumber": str(n), "ApproximateCreationDateTime": 1764165600}})
+                for n in sequences]
+
+    keys = [archive.raw_key(batch(8, 9)), archive.raw_key(batch(10, 12)), archive.raw_key(batch(100, 101))]
+    assert sorted(keys) == keys

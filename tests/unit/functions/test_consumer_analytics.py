@@ -41,7 +41,7 @@ def test_batch_becomes_one_jsonl_object_under_its_date(s3, load_event):
     assert consumer_analytics.handler(event, FakeContext()) == failures()
     after = int(time.time() * 1000)
 
-    key = f"clicks/dt=2026-11-26/shardId-000000000001-{seqs[0]}-{seqs[-1]}.jsonl"
+    key = f"clicks/dt=2026-11-26/shardId-000000000001-{seqs[0].zfill(56)}-{seqs[-1].zfill(56)}.jsonl"
     assert s3.keys(ANALYTICS) == [key]
     assert s3.calls[0]["ContentType"] == "application/x-ndjson"
     rows = rows_of(s3, key)
@@ -157,3 +157,17 @@ def test_record_without_sequence_number_fails_the_whole_batch(s3, load_event):
     with pytest.raises(ValueError, match="record 1 has no sequence number"):
         consumer_analytics.handler(event, FakeContext())
     assert s3.calls == []
+
+
+def test_keys_sort_in_sequence_order_across_a_digit_boundary():
+    """moto's Kinesis counts from 1: unpadded, "shardId-…-10-12" sorts before "…-8-9" and a
+    reader listing with StartAfter misses it until its next full listing (issue 11)."""
+
+    def record(sequence: int) -> Any:
+        return consumer_analytics.KinesisStreamRecord({
+            "eventID": f"shardId-000000000001:{sequence}",
+            "kinesis": {"sequenceNumber": str(sequence), "approximateArrivalTimestamp": T0},
+        })
+
+    keys = [consumer_analytics.object_key(record(a), record(b)) for a, b in ((8, 9), (10, 12), (100, 101))]
+    assert sorted(keys) == keys

@@ -54,7 +54,7 @@ def test_http_batches_follow_the_mapping_size() -> None:
 
 def test_stored_records_are_resent_in_their_whole_original_cut() -> None:
     # GIVEN consumer A stored all records in one object, and only the second is selected
-    cut = "clicks/dt=2026-11-26/shardId-000000000001-41-43.jsonl"
+    cut = f"clicks/dt=2026-11-26/shardId-000000000001-{'41'.zfill(56)}-{'43'.zfill(56)}.jsonl"
     ids = [r["eventID"] for r in RECORDS[:3]]
     placements = {i: Placement(cut, "shardId-000000000001", str(41 + n)) for n, i in enumerate(ids)}
     lookup = {r["eventID"]: r for r in RECORDS}
@@ -71,7 +71,7 @@ def test_unstored_records_get_a_stable_replay_cut() -> None:
     assert key_of(first[0].event) == key_of(again[0].event)
     seqs = [r["dynamodb"]["SequenceNumber"] for r in RECORDS]
     day = datetime.fromtimestamp(RECORDS[0]["dynamodb"]["ApproximateCreationDateTime"], UTC)
-    assert key_of(first[0].event) == f"clicks/dt={day:%Y-%m-%d}/replay-{seqs[0]}-{seqs[-1]}.jsonl"
+    assert key_of(first[0].event) == f"clicks/dt={day:%Y-%m-%d}/replay-{seqs[0].zfill(56)}-{seqs[-1].zfill(56)}.jsonl"
 
 
 def test_a_cut_that_cannot_be_rebuilt_is_left_alone() -> None:
