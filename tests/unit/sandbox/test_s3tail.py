@@ -100,3 +100,30 @@ def test_groups() -> None:
     assert s3tail.directory_of("raw/a/b.json") == "raw/a/"
     assert s3tail.directory_and_shard("clicks/dt=x/shardId-000000000002-1-2.jsonl") == "clicks/dt=x/shardId-000000000002-"
     assert s3tail.directory_and_shard("clicks/dt=x/other.jsonl") == "clicks/dt=x/"
+
+
+def test_consumer_a_keys_across_a_digit_boundary_are_found_at_once() -> None:
+    """Issue 11's consumer A stall: moto's Kinesis counts sequence numbers from 1, and with
+    unpadded keys "…-1000-1001.jsonl" sorted before "…-999-999.jsonl", so a large partition
+    read from its newest key missed every later object until the next full listing (15 s).
+    The function now pads sequence numbers; each new object is found on the next poll."""
+    from functions.consumer_analytics import KinesisStreamRecord, object_key
+
+    def key(first: int, last: int) -> str:
+        def record(sequence: int) -> KinesisStreamRecord:
+            return KinesisStreamRecord({"eventID": f"shardId-000000000001:{sequence}",
+                                        "kinesis": {"sequenceNumber": str(sequence), "approximateArrivalTimestamp": NOW}})
+
+        return object_key(record(first), record(last))
+
+    s3, clock = FakeS3(page=1000), Clock()
+    for seq in range(1, 1000):  # one object per record: 999 keys, "…-999-999" the newest
+        s3.put(key(seq, seq), at=NOW)
+    s3.put(f"clicks/{DAY}/shardId-000000000000-{'1'.zfill(56)}-{'1'.zfill(56)}.jsonl", at=NOW)  # a second shard: 1,000 keys
+    tail = S3Tail(s3, "analytics", "clicks/", group_of=s3tail.directory_and_shard,
+                  recent_prefixes=s3tail.daily_partitions("clicks/"), full_every_s=15.0, clock=clock, wall=lambda: NOW)
+    assert tail.seen == 0 and len(tail.poll()) == 1000
+    for step, (first, last) in enumerate(((1000, 1001), (1002, 1010)), start=1):
+        s3.put(key(first, last), at=NOW)
+        clock.t = float(step)  # well within full_every_s: the incremental path must find it
+        assert _keys(tail.poll()) == [key(first, last)]
