@@ -91,6 +91,7 @@ class Emulator:
             invoke=self._invoke_for_poller,
             destinations=DestinationSender(lambda: self.endpoint_url, cfg.region),
             role_of=self._role_of,
+            prewarm=self.functions.prewarm,
             stream_reader=cfg.stream_reader,
             streams_client=self._streams_client,
         )

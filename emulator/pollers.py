@@ -42,6 +42,8 @@ class PollerDeps:
     invoke: Invoker
     destinations: DestinationSender
     role_of: Callable[[str], str]  # function name -> role ARN
+    #: (function name, workers) -> start that many warm workers in the background (one per shard).
+    prewarm: Callable[[str, int], None] = lambda name, count: None
     stream_reader: str = "memory"  # "http": read DynamoDB streams through the public API (benchmarks)
     streams_client: Callable[[], object] | None = None
 

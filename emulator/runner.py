@@ -37,6 +37,7 @@ class StreamMappingRunner:
         return KinesisShardSource(self.deps.adapter, arn, shard_id, lambda: self.deps.role_of(self.mapping.function_name))
 
     def _spawn_new_shards(self) -> None:
+        spawned = False
         for shard_id in self._shard_ids():
             if shard_id not in self._pollers:
                 poller = ShardPoller(self.mapping, self._source(shard_id), self.deps, self._stop)
@@ -44,6 +45,11 @@ class StreamMappingRunner:
                 if self.mapping.enabled:
                     poller.resolve_position()
                 poller.start()
+                spawned = True
+        if spawned and self.mapping.enabled:
+            # Each shard's poller invokes on its own: one warm worker each, so no shard's
+            # first batch waits for an init phase while another shard's is served warm.
+            self.deps.prewarm(self.mapping.function_name, len(self._pollers))
 
     def _settle_state(self) -> None:
         # Records written once the mapping reports Enabled must be delivered (LATEST included):

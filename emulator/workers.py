@@ -199,8 +199,10 @@ class WorkerPool:
     _closed: bool = False
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
-    def prewarm(self) -> None:
-        """Start one worker in the background so the first invocation is warm."""
+    def prewarm(self, count: int = 1) -> None:
+        """Start workers in the background until ``count`` exist (capped), so the first
+        invocations are warm: one for a new function, one per shard its mappings poll
+        concurrently (a second shard's first batch would otherwise wait for an init phase)."""
         def start() -> None:
             try:
                 worker = self._start()
@@ -212,10 +214,12 @@ class WorkerPool:
             worker.wait_ready()
             self.release(worker, healthy=worker.init_error is None)
         with self._cond:
-            if self._closed or self._idle or self._busy >= self.max_workers:
+            wanted = min(count, self.max_workers) - len(self._idle) - self._busy
+            if self._closed or wanted <= 0:
                 return
-            self._busy += 1
-        threading.Thread(target=start, daemon=True, name="prewarm").start()
+            self._busy += wanted
+        for _ in range(wanted):
+            threading.Thread(target=start, daemon=True, name="prewarm").start()
 
     def _start(self) -> Worker:
         worker = Worker(self.spec_source(), self.log)

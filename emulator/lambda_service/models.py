@@ -316,6 +316,15 @@ class FunctionRegistry:
             return None
         return self.run(state, event)
 
+    def prewarm(self, name: str, count: int) -> None:
+        """Have ``count`` warm workers of function ``name`` (if it exists; capped by the pool)."""
+        try:
+            state = self.resolve(name)
+        except ResourceNotFound:
+            return
+        if state.pool is not None:
+            state.pool.prewarm(count)
+
     def run(self, state: FunctionState, event: Any) -> Outcome:
         """One synchronous invocation with Lambda's START/END/REPORT log lines."""
         request_id = str(uuid.uuid4())
