@@ -75,7 +75,8 @@ logs: $(STAMP) ## Follow the logs (Docker: every container; embedded: the functi
 ps: $(STAMP) ## What is running: the compose stack's containers and the embedded process with its function workers
 	@if docker info >/dev/null 2>&1; then $(SANDBOX) compose ps; fi; \
 	pid=$$(cat $(STATE_DIR)/sandbox.pid 2>/dev/null); \
-	if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then ps -o pid,ppid,etime,args --pid "$$pid" --ppid "$$pid"; \
+	if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then kids=$$(pgrep -d, -P "$$pid"); \
+		ps -o pid,ppid,etime,args --pid "$$pid$${kids:+,$$kids}" --ppid "$$pid$${kids:+,$$kids}"; \
 	else echo "no embedded sandbox is running (start one with: make up)"; fi
 
 query: $(STAMP) ## SQL over the running sandbox's data lake: make query SQL="SELECT action, count(*) FROM clicks GROUP BY 1" (no SQL: a shell)

@@ -16,10 +16,13 @@ from typing import Protocol
 from bootstrap import api
 from bootstrap.settings import DEFAULT_ENDPOINT, Settings
 from bootstrap.topology import Topology
-from emulator import Emulator, EmulatorConfig
+from emulator import EmulatorConfig
+from emulator.config import ConfigError as EmulatorConfigError
 from sandbox import ports
-from sandbox.errors import ConfigError, PortInUse
+from sandbox.emulator_process import EmulatorExited, EmulatorProcess
+from sandbox.errors import ConfigError, PortInUse, SandboxError
 from sandbox.httpsink import HttpSink
+from sandbox.state import state_dir
 
 DEFAULT_ENDPOINT_PORT = 4566
 DEFAULT_SINK_PORT = 8088
@@ -46,7 +49,7 @@ class EmbeddedStack:
         self._progress = progress
         self._stack = ExitStack()
         self.settings = settings
-        self.emulator: Emulator | None = None
+        self.emulator: EmulatorProcess | None = None
         self.sink: HttpSink | None = None
         self.topology: Topology | None = None
 
@@ -79,11 +82,19 @@ class EmbeddedStack:
         self._stack.enter_context(_serving(self.sink, sink_host, sink_port, "the HTTP sink"))
         self._progress(f"HTTP sink (consumer B's endpoint) listening at {self.sink.url}")
         # EMULATOR_* variables (TTL sweep interval, retention, workers) apply; host and port come
-        # from AWS_ENDPOINT_URL, so the sandbox and its clients agree on one address.
-        config = EmulatorConfig.from_env(host=host, port=port, region=self._requested.region)
-        self.emulator = Emulator(config)
-        self._stack.enter_context(_serving(self.emulator, host, port, "the AWS endpoint"))
-        self._progress(f"emulator serving AWS APIs at {self.emulator.endpoint_url}")
+        # from AWS_ENDPOINT_URL, so the sandbox and its clients agree on one address. Checked here
+        # (one clear line), then read again by the endpoint process (sandbox/emulator_process.py).
+        try:
+            EmulatorConfig.from_env(host=host, port=port, region=self._requested.region)
+        except EmulatorConfigError as error:
+            raise ConfigError(str(error), "fix or unset the EMULATOR_* variable it names") from None
+        log = state_dir(self._requested) / "emulator.log"
+        self.emulator = EmulatorProcess(host, port, self._requested.region, log)
+        try:
+            self._stack.enter_context(_serving(self.emulator, host, port, "the AWS endpoint"))
+        except EmulatorExited as error:
+            raise SandboxError(str(error), f"see {log}") from None
+        self._progress(f"emulator serving AWS APIs at {self.emulator.endpoint_url} (process {self.emulator.pid}, log {log})")
         self.settings = self._requested.with_overrides(
             endpoint_url=self.emulator.endpoint_url, http_sink_url=self.sink.url
         )

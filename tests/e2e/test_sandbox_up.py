@@ -126,3 +126,18 @@ def test_make_down_stops_a_stack_left_running(tmp_path: Path) -> None:
         assert down.returncode == 0, down.stdout + down.stderr
         assert f"stopped the embedded sandbox (pid {pid}" in down.stderr
         _assert_stops_clean(stack, everything, deadline_s=2.0)
+
+
+def test_a_killed_sandbox_up_leaves_no_endpoint_behind(tmp_path: Path) -> None:
+    """The endpoint runs in a process of its own (sandbox/emulator_process.py): SIGKILL of
+    `sandbox up` cannot stop it in order, so the kernel's parent-death signal must."""
+    with started(["sandbox", "up", "--no-live", "--no-dashboard"], tmp_path) as stack:
+        stack.read_until("ready in", timeout=60)
+        wait_until(lambda: len(_workers(stack.process.pid)) >= 4, timeout=30, what="a worker per function")
+        everything = descendants(stack.process.pid)
+        endpoints = [pid for pid in everything if "-m\x00emulator" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore")]
+        assert len(endpoints) == 1, "the endpoint is a child process of sandbox up"
+        stack.process.kill()
+        stack.process.wait(timeout=5)
+        wait_until(lambda: not [pid for pid in everything if alive(pid)], timeout=20, what="the endpoint and its workers gone")
+        assert wait_until(lambda: port_free(stack.endpoint_port) and port_free(stack.sink_port), timeout=5, what="ports free")
