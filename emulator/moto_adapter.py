@@ -64,6 +64,15 @@ def parse_arn(arn: str) -> ArnParts | None:
     return ArnParts(service=parts[2], region=parts[3], account=parts[4], resource=parts[5])
 
 
+def _unsorted_items(table: Table) -> list[Any]:
+    """Every item of ``table``, in storage order. moto's ``all_items()`` sorts them with
+    DynamoType's Python ``__lt__``: O(n log n) under the moto lock on every TTL sweep, which
+    profiled at 10-13 % of the endpoint's time with 5,000 items, every 2 s (issue 11)."""
+    if table.range_key_attr:
+        return [item for hash_set in table.items.values() for item in hash_set.values()]
+    return list(table.items.values())
+
+
 class MotoAdapter:
     """Locked access to moto's in-memory DynamoDB, Kinesis and Logs state."""
 
@@ -202,7 +211,7 @@ class MotoAdapter:
             ]
         for table in tables:
             with self.lock:
-                items = list(table.all_items())  # references only: cheap under the lock
+                items = _unsorted_items(table)  # references only: cheap under the lock
             for start in range(0, len(items), chunk):
                 with self.lock:
                     deleted += self._delete_expired(table, items[start : start + chunk], now)
@@ -217,12 +226,12 @@ class MotoAdapter:
             if value is None or value.type != "N":
                 continue  # AWS ignores non-number TTL values
             try:
-                expired = float(value.value) < now
+                if float(value.value) >= now:
+                    continue  # not due: the common case, decided without a lookup
             except ValueError:
                 continue
-            current = table.get_item(item.hash_key, item.range_key)
-            if not expired or current is not item:
-                continue  # not due, or changed/deleted since the snapshot: look again next sweep
+            if table.get_item(item.hash_key, item.range_key) is not item:
+                continue  # changed or deleted since the snapshot: look again next sweep
             before = len(table.stream_shard.items) if table.stream_shard else 0
             table.delete_item(item.hash_key, item.range_key)
             deleted += 1
