@@ -11,6 +11,7 @@ import threading
 
 from emulator.config import ConfigError, EmulatorConfig
 from emulator.core import Emulator
+from emulator.gc_tuning import GcTuner
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"emulator: cannot listen on {config.host}:{config.port}: {exc.strerror or exc} "
                   "(use a local address such as 127.0.0.1 with --host/EMULATOR_HOST)", file=sys.stderr)
         return 1
+    tuner = GcTuner()
+    tuner.start()  # short GC pauses in a process whose heap only grows (see emulator/gc_tuning.py)
     try:
         print(f"Emulator ready at {emulator.endpoint_url}", flush=True)
         # A short timeout, not a bare wait(): a signal delivered to another thread only
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         while not stop.wait(0.2):
             pass
     finally:
+        tuner.stop()
         emulator.stop()
         print("Emulator stopped", flush=True)
     return 0

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from bootstrap.settings import Settings
     from emulator import Emulator
     from emulator.config import EmulatorConfig
+    from emulator.gc_tuning import GcTuner
     from sandbox.httpsink import HttpSink
 
     stop = threading.Event()
@@ -57,8 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pipeline deployed ({len(plan.changes)} changes)", flush=True)
         print(f"{READY_LINE}: endpoint port {args.port}, sink port {args.sink_port}"
               f"{', pipeline deployed' if args.pipeline else ''}", flush=True)
+        tuner = GcTuner()
+        tuner.start()  # short GC pauses while the heap grows (emulator/gc_tuning.py)
         while not stop.wait(0.2):
             pass
+        tuner.stop()
     finally:
         emulator.stop()
         sink.stop()

@@ -75,7 +75,7 @@ def up(
         ports.require_free(
             DASHBOARD_HOST, dashboard_port, "the dashboard", choose="--dashboard-port/SANDBOX_DASHBOARD_PORT (0: a free one)"
         )
-    note("starting the embedded backend (emulator in this process; `make up BACKEND=docker` for LocalStack)")
+    note("starting the embedded backend (the emulator in a child process; `make up BACKEND=docker` for LocalStack)")
     # The pidfile first: `make down` must be able to stop a stack that is still starting.
     state.write(
         settings,
@@ -88,6 +88,12 @@ def up(
             with stack, ExitStack() as servers:
                 try:
                     assert stack.topology is not None
+                    # This process holds the sink's deliveries and the view's ids: short GC pauses.
+                    from emulator.gc_tuning import GcTuner  # the emulator package imports moto: here only
+
+                    tuner = GcTuner()
+                    tuner.start()
+                    servers.callback(tuner.stop)
                     board = DashboardState() if dashboard else None
                     web = ""
                     if board is not None:
