@@ -257,10 +257,12 @@ def soak(system: System, seconds: float, rate: float, say: Say, ttl_seconds: int
         run_id = new_run_id()
         arrivals = _arrivals(settings, run_id)
 
+        def read_sinks() -> None:
+            while not stop.wait(30.0):
+                arrivals.poll()  # read the sinks as they fill: the final drain stays short
+
         def sample() -> None:
             while not stop.wait(5.0):
-                if len(samples["total"]) % 6 == 5:
-                    arrivals.poll()  # read the sinks as they fill: the final drain stays short
                 at = time.monotonic() - started
                 parts = running.rss_by_part()
                 for part, value in parts.items():
@@ -272,11 +274,14 @@ def soak(system: System, seconds: float, rate: float, say: Say, ttl_seconds: int
                         + f"; S3 holds {samples['S3'][-1][1]:.1f} MB")
 
         sampler = threading.Thread(target=sample, daemon=True)
+        reader = threading.Thread(target=read_sinks, daemon=True)
         sampler.start()
+        reader.start()
         ttl = {"ttl_seconds": ttl_seconds} if ttl_seconds else {}
         summary = _produce(settings, duration=seconds, rate=rate, run_id=run_id, **ttl, **_mix(True))
         stop.set()
         sampler.join()
+        reader.join()
         arrivals = _drain(settings, summary, 120, say, arrivals)
         counts = arrivals.counts()
         total = samples["total"]
