@@ -1,4 +1,4 @@
-"""The embedded backend in this process: HTTP sink, emulator, and the bootstrapped pipeline.
+"""The embedded backend: the HTTP sink and the emulator as child processes, and the bootstrapped pipeline.
 
 ``EmbeddedStack`` is a context manager: whatever started is stopped again on the
 way out (also when start fails half-way), so Ctrl-C leaves no process or port behind.
@@ -19,9 +19,10 @@ from bootstrap.topology import Topology
 from emulator import EmulatorConfig
 from emulator.config import ConfigError as EmulatorConfigError
 from sandbox import ports
-from sandbox.emulator_process import EmulatorExited, EmulatorProcess
+from sandbox import child_server
+from sandbox.child_server import ChildExited, ChildServer
 from sandbox.errors import ConfigError, PortInUse, SandboxError
-from sandbox.httpsink import HttpSink
+from sandbox.httpsink import DELIVERIES_PATH
 from sandbox.state import state_dir
 
 DEFAULT_ENDPOINT_PORT = 4566
@@ -42,15 +43,15 @@ def endpoint_of(settings: Settings) -> tuple[str, int]:
 
 
 class EmbeddedStack:
-    """Start order: sink (consumer B needs it), emulator, bootstrap apply. Stop: reverse."""
+    """Start order: sink (consumer B needs it) and emulator (spawned together), bootstrap apply. Stop: reverse."""
 
     def __init__(self, settings: Settings, *, progress: Progress = lambda _: None) -> None:
         self._requested = settings
         self._progress = progress
         self._stack = ExitStack()
         self.settings = settings
-        self.emulator: EmulatorProcess | None = None
-        self.sink: HttpSink | None = None
+        self.emulator: ChildServer | None = None
+        self.sink: ChildServer | None = None
         self.topology: Topology | None = None
 
     def __enter__(self) -> EmbeddedStack:
@@ -78,30 +79,36 @@ class EmbeddedStack:
         started = time.monotonic()
         (host, port), (sink_host, sink_port) = self.preflight()
 
-        self.sink = HttpSink(sink_host, sink_port)
-        self._stack.enter_context(_serving(self.sink, sink_host, sink_port, "the HTTP sink"))
-        self._progress(f"HTTP sink (consumer B's endpoint) listening at {self.sink.url}")
         # EMULATOR_* variables (TTL sweep interval, retention, workers) apply; host and port come
         # from AWS_ENDPOINT_URL, so the sandbox and its clients agree on one address. Checked here
-        # (one clear line), then read again by the endpoint process (sandbox/emulator_process.py).
+        # (one clear line), then read again by the endpoint process (sandbox/child_server.py).
         try:
             EmulatorConfig.from_env(host=host, port=port, region=self._requested.region)
         except EmulatorConfigError as error:
             raise ConfigError(str(error), "fix or unset the EMULATOR_* variable it names") from None
-        log = state_dir(self._requested) / "emulator.log"
-        self.emulator = EmulatorProcess(host, port, self._requested.region, log)
-        try:
-            self._stack.enter_context(_serving(self.emulator, host, port, "the AWS endpoint"))
-        except EmulatorExited as error:
-            raise SandboxError(str(error), f"see {log}") from None
-        self._progress(f"emulator serving AWS APIs at {self.emulator.endpoint_url} (process {self.emulator.pid}, log {log})")
-        self.settings = self._requested.with_overrides(
-            endpoint_url=self.emulator.endpoint_url, http_sink_url=self.sink.url
-        )
+        logs = state_dir(self._requested)
+        self.sink = child_server.http_sink(sink_host, sink_port, logs / "httpsink.log")
+        self.emulator = child_server.emulator(host, port, self._requested.region, logs / "emulator.log")
+        for child in (self.sink, self.emulator):  # both import at once; each is stopped on the way out
+            self._stack.callback(child.stop)
+            child.spawn()
+        self._start_child(self.sink, sink_host, sink_port, "the HTTP sink")
+        sink_url = f"{self.sink.base_url}{DELIVERIES_PATH}"
+        self._progress(f"HTTP sink (consumer B's endpoint) listening at {sink_url} (process {self.sink.pid})")
+        self._start_child(self.emulator, host, port, "the AWS endpoint")
+        self._progress(f"emulator serving AWS APIs at {self.emulator.base_url} "
+                       f"(process {self.emulator.pid}, log {self.emulator.log_path})")
+        self.settings = self._requested.with_overrides(endpoint_url=self.emulator.base_url, http_sink_url=sink_url)
         self.topology = Topology.from_settings(self.settings)
         self._progress("bootstrap: creating the pipeline (table, buckets, Kinesis, queue, role, 4 functions, mappings)")
         result = api.apply(self.settings, progress=lambda line: self._progress(f"  {line}"))
         self._progress(f"bootstrap: {result.summary()} ({time.monotonic() - started:.1f} s since start)")
+
+    def _start_child(self, child: ChildServer, host: str, port: int, what: str) -> None:
+        try:
+            self._stack.enter_context(_serving(child, host, port, what))
+        except ChildExited as error:
+            raise SandboxError(str(error), f"see {child.log_path}") from None
 
     def stop(self) -> None:
         """Stop what was started, newest first (idempotent)."""

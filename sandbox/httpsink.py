@@ -316,7 +316,12 @@ def serve(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     typer.echo(f"HTTP sink ready at {sink.url}", err=False)
+    from emulator.gc_tuning import GcTuner  # the sink keeps every delivery: short GC pauses
+
+    tuner = GcTuner()
+    tuner.start()
     sink.serve_forever()
+    tuner.stop()
     typer.echo("HTTP sink stopped", err=True)
 
 

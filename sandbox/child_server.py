@@ -1,9 +1,10 @@
-"""The embedded endpoint in a process of its own (``python -m emulator``), owned by ``sandbox up``.
+"""The embedded endpoint (``python -m emulator``) and the HTTP sink (``python -m sandbox.httpsink``)
+in processes of their own, owned by ``sandbox up``.
 
-Why a process: the endpoint (moto, the pollers) and the rest of ``sandbox up`` (producer,
-live view, HTTP sink, dashboard) are all Python; in one process they share one GIL, and
-measured under ``--rate 1000`` the endpoint then spent about half its time waiting for it
-(issue 11: 50 writes/s in one process, 108 with the endpoint apart, same machine, same load).
+Why processes: the endpoint (moto, the pollers), the sink (a POST per record) and the rest of
+``sandbox up`` (producer, live view, dashboard) are all Python; in one process they share one
+GIL, and measured under ``--rate 1000`` the endpoint then spent about half its time waiting
+for it (issue 11: 50 writes/s in one process, 108 with the endpoint apart, same machine, same load).
 
 Lifetime: the child runs in a session of its own, so the terminal's Ctrl-C reaches only
 ``sandbox up``, which stops the producer first and the endpoint last, in order. Should
@@ -24,7 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-#: How long the endpoint may take to answer after its start (imports, moto's backends).
+#: How long a child may take to answer after its start (the endpoint imports moto's backends).
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 _PR_SET_PDEATHSIG = 1
@@ -38,24 +39,29 @@ def _die_with_parent() -> None:
         pass
 
 
-class EmulatorExited(RuntimeError):
-    """The endpoint process ended during its start; ``log_tail`` says why."""
+class ChildExited(RuntimeError):
+    """The child server ended during its start; ``log_tail`` says why."""
 
-    def __init__(self, code: int | None, log_tail: str) -> None:
-        super().__init__(f"the emulator process exited during start (exit {code}): {log_tail or 'no output'}")
+    def __init__(self, name: str, code: int | None, log_tail: str) -> None:
+        super().__init__(f"the {name} process exited during start (exit {code}): {log_tail or 'no output'}")
         self.log_tail = log_tail
 
 
-class EmulatorProcess:
-    """``start()`` returns once the endpoint answers; ``stop()`` ends it and its workers."""
+class ChildServer:
+    """``start()`` returns once ``health_path`` answers 200; ``stop()`` ends the process (and its
+    workers). ``module`` is run as ``python -m module --host H --port P [extra args]``."""
 
-    def __init__(self, host: str, port: int, region: str, log_path: Path) -> None:
-        self.host, self.port, self.region = host, port, region
+    def __init__(self, name: str, module: str, host: str, port: int, log_path: Path, *,
+                 health_path: str, extra_args: tuple[str, ...] = ()) -> None:
+        self.name, self.module = name, module
+        self.host, self.port = host, port
         self.log_path = log_path
+        self.health_path = health_path
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
-    def endpoint_url(self) -> str:
+    def base_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
 
@@ -63,14 +69,21 @@ class EmulatorProcess:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
-    def start(self) -> EmulatorProcess:
+    def spawn(self) -> ChildServer:
+        """Start the process without waiting (``start()`` waits), so two children import at once."""
+        if self.process is not None:
+            return self
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "emulator", "--host", self.host, "--port", str(self.port), "--region", self.region]
+        argv = [sys.executable, "-m", self.module, "--host", self.host, "--port", str(self.port), *self.extra_args]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own module, no shell
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only
             )
+        return self
+
+    def start(self) -> ChildServer:
+        self.spawn()
         self._wait_ready()
         return self
 
@@ -83,17 +96,17 @@ class EmulatorProcess:
                 tail = self._log_tail()
                 if "already in use" in tail:
                     raise OSError(errno.EADDRINUSE, tail)
-                raise EmulatorExited(code, tail)
+                raise ChildExited(self.name, code, tail)
             if self._answers():
                 return
             if time.monotonic() > deadline:
                 self.stop()
-                raise EmulatorExited(None, f"no answer within {READY_TIMEOUT_S:.0f} s; {self._log_tail()}")
+                raise ChildExited(self.name, None, f"no answer within {READY_TIMEOUT_S:.0f} s; {self._log_tail()}")
             time.sleep(0.05)
 
     def _answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.endpoint_url}/_emulator/health", timeout=1) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{self.base_url}{self.health_path}", timeout=1) as response:  # noqa: S310
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
@@ -119,3 +132,12 @@ class EmulatorProcess:
             except ProcessLookupError:
                 pass
             process.wait(timeout=5)
+
+
+def emulator(host: str, port: int, region: str, log_path: Path) -> ChildServer:
+    return ChildServer("emulator", "emulator", host, port, log_path, health_path="/_emulator/health",
+                       extra_args=("--region", region))
+
+
+def http_sink(host: str, port: int, log_path: Path) -> ChildServer:
+    return ChildServer("HTTP sink", "sandbox.httpsink", host, port, log_path, health_path="/stats")
