@@ -89,7 +89,6 @@ def test_the_sweep_never_sorts_the_table(aws, emulator, monkeypatch) -> None:
         raise AssertionError("the TTL sweep sorted the table")
 
     monkeypatch.setattr(Table, "all_items", sorted_scan)
-    deleted = emulator.sweep_ttl_now()
+    emulator.sweep_ttl_now()  # raises if it sorts; the background sweeper may have started already
     monkeypatch.undo()
-    assert deleted >= 25
     assert ddb.scan(TableName=table, Select="COUNT")["Count"] == 25
