@@ -211,6 +211,7 @@ class HttpSink:
         self._requested_port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = False  # a stop() (e.g. SIGTERM) before serve_forever() must not be undone
 
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> HttpSink:
@@ -232,6 +233,7 @@ class HttpSink:
 
     def stop(self) -> None:
         """Stop serving and free the port (idempotent)."""
+        self._stopped = True
         server, self._server = self._server, None
         if server is None:
             return
@@ -243,6 +245,8 @@ class HttpSink:
 
     def serve_forever(self) -> None:
         """Block the calling thread until ``stop()`` (from a signal handler or another thread)."""
+        if self._stopped:
+            return
         self.start()
         thread = self._thread
         while thread is not None and thread.is_alive():
@@ -315,11 +319,11 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    typer.echo(f"HTTP sink ready at {sink.url}", err=False)
     from emulator.gc_tuning import GcTuner  # the sink keeps every delivery: short GC pauses
 
     tuner = GcTuner()
     tuner.start()
+    typer.echo(f"HTTP sink ready at {sink.url}", err=False)
     sink.serve_forever()
     tuner.stop()
     typer.echo("HTTP sink stopped", err=True)
