@@ -194,6 +194,7 @@ class Topology:
         if spec.module == "consumer_http":
             environment["HTTP_TIMEOUT_SECONDS"] = str(self.settings.http_timeout_seconds)
             environment["HTTP_MAX_ATTEMPTS"] = str(self.settings.http_max_attempts)
+            environment["HTTP_LANES"] = str(self.settings.http_lanes)
         return environment
 
     @classmethod
