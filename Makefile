@@ -42,6 +42,9 @@ emulator: $(STAMP) ## Run the embedded local AWS endpoint in the foreground
 bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput; BENCH_ARGS="--items 2000")
 	$(VPY) -m tests.bench.bench_emulator $(BENCH_ARGS)
 
+chaos: $(STAMP) ## Fault-injection scenarios on the embedded backend, one table row each (CHAOS_ARGS="--small --scenario flaky-sink")
+	$(VPY) -m tests.chaos $(CHAOS_ARGS)
+
 FIXTURES_OUT ?= tests/fixtures
 
 fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json (FIXTURES_OUT=dir)
@@ -126,4 +129,4 @@ clean: ## Remove the virtualenv, caches and the downloaded wheelhouse (the image
 	rm -rf $(VENV) .pytest_cache build *.egg-info
 	rm -f docker/wheelhouse/*.whl docker/wheelhouse/.key
 
-.PHONY: help install test test-slow emulator bench-emulator clean
+.PHONY: help install test test-slow emulator bench-emulator chaos clean

@@ -68,6 +68,7 @@ class Pipeline:
 
     settings: Settings
     state_dir: Path
+    stack: Any = None  # the EmbeddedStack when the pipeline runs in this process
 
     @property
     def topology(self) -> Topology:
@@ -157,7 +158,7 @@ def embedded(extra_env: dict[str, str] | None = None) -> Iterator[Pipeline]:
     env = sandbox_env(f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}/deliveries", state_dir)
     try:
         with EmbeddedStack(Settings.from_env({**env, **(extra_env or {})})) as stack:
-            yield Pipeline(stack.settings, state_dir)
+            yield Pipeline(stack.settings, state_dir, stack)
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)
 
