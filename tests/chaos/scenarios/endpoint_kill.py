@@ -1,17 +1,23 @@
 """The AWS endpoint killed under the producer, then brought back.
 
 The endpoint's listening server is shut down mid-run (the data behind it stays, as
-when a LocalStack container's port goes away and returns): the producer's next write
-fails to connect and the run aborts. Then: does the producer's message say which
-writes are unknown, is the manifest it managed to store consistent with the table
-(every id it lists was written), and does every listed write reach every sink?
+when a LocalStack container's port goes away and comes back): the producer's writes
+fail to connect and, past its retries, the run aborts; its manifest (in S3 behind the
+same endpoint) cannot be saved either. Checked: the producer's message names a file
+listing exactly the writes the stored manifest cannot tell about (in flight, and
+acknowledged since the last save); the stored manifest is consistent (every click it
+lists is in the table); every write, listed or in that file, reaches every sink once;
+and `sandbox verify`, which knows only the stored manifest, says the run is not
+reconciled (it names the clicks the manifest does not list) exactly when that file does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from emulator.server import EndpointServer
@@ -19,6 +25,7 @@ from tests.chaos import census
 from tests.chaos.harness import Pipeline, Row, embedded, finish
 
 KILL_AFTER_S = 2.0
+_EVENT = {"clicks": "INSERT", "updated": "MODIFY", "deleted": "REMOVE"}
 
 
 def _restart_endpoint(pipeline: Pipeline, down_s: float) -> None:
@@ -32,24 +39,45 @@ def _restart_endpoint(pipeline: Pipeline, down_s: float) -> None:
     emulator.server.start()
 
 
-def _items_of_run(pipeline: Pipeline, run_id: str) -> set[str]:
+def _table(pipeline: Pipeline, run_id: str) -> dict[str, dict[str, Any]]:
     """The table's items of the run (a scan, not the producer's word)."""
     topology, ddb = pipeline.topology, pipeline.client("dynamodb")
-    found: set[str] = set()
+    found = {}
     for page in ddb.get_paginator("scan").paginate(TableName=topology.table_name):
         for item in page["Items"]:
             if item.get("run_id", {}).get("S") == run_id:
-                found.add(item[topology.table_key]["S"])
+                found[item[topology.table_key]["S"]] = item
     return found
+
+
+def _unsaved(message: str) -> dict[str, Any]:
+    """The file the producer's message names (empty when it names none)."""
+    match = re.search(r"listed in (\S+\.json)", message)
+    return json.loads(Path(match.group(1)).read_text()) if match else {}
+
+
+def _whole_plan(stored: dict[str, list[str]], unsaved: dict[str, Any], table: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """What the run really wrote: the stored manifest, the acknowledged writes it lacks, and
+    the in-flight writes the table shows were applied."""
+    plan = {uuid: list(names) for uuid, names in stored.items()}
+    for kind, uuids in unsaved.get("acknowledged", {}).items():
+        for uuid in uuids:
+            plan.setdefault(uuid, []).append(_EVENT[kind])
+    for op in unsaved.get("unknown", []):
+        item = table.get(op["uuid"])
+        applied = item is not None and (op["op"] != "update" or "updated" in item)
+        if applied:
+            plan.setdefault(op["uuid"], []).append(_EVENT["clicks" if op["op"] == "put" else "updated"])
+    return {uuid: sorted(set(names), key=list(_EVENT.values()).index) for uuid, names in plan.items()}
 
 
 def run(small: bool) -> Row:
     # Small: a 3 s outage the producer's own retries ride out; full: 20 s, past them.
     clicks, rate, down_s = (400, 150.0, 3.0) if small else (3000, 300.0, 20.0)
     row = Row("endpoint-kill" + (" (small)" if small else ""))
+    run_id = f"chaos-endpoint-{int(time.time())}"
+    outcome: dict[str, Any] = {}
     with embedded() as pipeline:
-        outcome: dict[str, Any] = {}
-        run_id = f"chaos-endpoint-{int(time.time())}"
 
         def producer() -> None:
             try:
@@ -59,26 +87,23 @@ def run(small: bool) -> Row:
 
         thread = threading.Thread(target=producer)
         thread.start()
-        time.sleep(KILL_AFTER_S if not small else 1.0)
+        time.sleep(1.0 if small else KILL_AFTER_S)
         _restart_endpoint(pipeline, down_s)
         thread.join()
-        s3 = pipeline.client("s3")
-        header_status = "?"
-        try:
-            plan = census.planned(s3, pipeline.topology.data_lake_bucket, run_id)
-            header = json.loads(s3.get_object(Bucket=pipeline.topology.data_lake_bucket, Key=f"manifests/{run_id}.json")["Body"].read())
-            header_status = header["status"]
-        except Exception as error:  # noqa: BLE001
-            row.message = f"no manifest readable after the endpoint came back: {error}"
-            return row
-        table = _items_of_run(pipeline, run_id)
-        listed = set(plan)
-        finish(row, pipeline, plan, [run_id], timeout=120)
-    said = str(outcome.get("error") or f"completed: {outcome['summary'].written} clicks")
-    unknown = table - listed
-    consistent = listed <= table
-    row.ok = row.ok and consistent and not unknown
-    row.message = (f"endpoint down {down_s:.0f} s mid-run; producer said: {said!r}; manifest status {header_status}, lists {len(listed)} clicks, all in the "
-                   f"table: {'yes' if consistent else 'NO'}; {len(unknown)} click(s) in the table the manifest does not "
-                   f"list (writes the producer's message does not name); {row.message}")
+        said = str(outcome["error"]) if "error" in outcome else f"completed: {outcome['summary'].written} clicks"
+        s3, bucket = pipeline.client("s3"), pipeline.topology.data_lake_bucket
+        stored = census.planned(s3, bucket, run_id)
+        status = json.loads(s3.get_object(Bucket=bucket, Key=f"manifests/{run_id}.json")["Body"].read())["status"]
+        unsaved = _unsaved(said)
+        table = _table(pipeline, run_id)
+        plan = _whole_plan(stored, unsaved, table)
+        short = set(plan) - set(stored)
+        finish(row, pipeline, plan, [run_id], timeout=180, expect_verify=1 if short else 0)
+    consistent = set(stored) <= set(table)
+    exact = set(table) <= set(plan)
+    row.ok = row.ok and consistent and exact
+    row.message = (f"endpoint down {down_s:.0f} s mid-run; producer said: {said!r}; stored manifest ({status}) lists "
+                   f"{len(stored)} clicks, all in the table: {'yes' if consistent else 'NO'}; the table holds "
+                   f"{len(table) - len(set(table) & set(stored))} more, all named by the producer: "
+                   f"{'yes' if exact else 'NO'}; {row.message}")
     return row
