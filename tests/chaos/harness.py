@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,16 +25,11 @@ from producer.options import ProduceOptions
 from producer.run import ProduceSummary, produce
 from tests.chaos import census
 from tests.chaos.census import SinkCount
+from tests.e2e.sandbox_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 POLL_S = 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sandbox_env(endpoint_url: str, sink_url: str, state_dir: Path) -> dict[str, str]:

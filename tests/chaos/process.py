@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bootstrap.settings import Settings
-from tests.chaos.harness import BIN, ROOT, Pipeline, free_port, sandbox_env
+from tests.chaos.harness import BIN, ROOT, Pipeline, sandbox_env
+from tests.e2e.sandbox_process import free_port
 
 READY = "ready in "
 START_TIMEOUT_S = 90.0

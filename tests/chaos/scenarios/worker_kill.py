@@ -15,23 +15,20 @@ import threading
 from pathlib import Path
 
 from tests.chaos.harness import Row, embedded, finish
+from tests.e2e.sandbox_process import descendants
 
 KILL_EVERY_S = 0.7
 
 
 def worker_pids() -> list[int]:
-    """Live function workers below this process."""
+    """Live function workers below this process (they run in sessions of their own)."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in descendants(os.getpid()):
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
+            if b"worker_runtime" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
         except OSError:
             continue
-        if stat[0] != "Z" and int(stat[1]) == os.getpid() and b"worker_runtime" in cmdline:
-            found.append(int(entry.name))
     return found
 
 
