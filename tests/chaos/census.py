@@ -40,13 +40,24 @@ class SinkCount:
         return f"{self.found}/{self.missing}/{self.duplicated}"
 
 
-def _body(s3: Any, bucket: str, key: str) -> bytes:
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+#: Object bodies by (bucket, key, ETag): the ETag is the body's MD5, so a cached body is
+#: exactly what S3 holds; a drain wait re-reads only new or rewritten objects.
+_BODIES: dict[tuple[str, str, str], bytes] = {}
 
 
-def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+def _body(s3: Any, bucket: str, key: str, etag: str = "") -> bytes:
+    cached = _BODIES.get((bucket, key, etag)) if etag else None
+    if cached is None:
+        cached = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if etag:
+            _BODIES[(bucket, key, etag)] = cached
+    return cached
+
+
+def _objects(s3: Any, bucket: str, prefix: str) -> list[tuple[str, str]]:
+    """(key, ETag) of every object under ``prefix``."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+    return [(obj["Key"], obj["ETag"]) for page in pages for obj in page.get("Contents", [])]
 
 
 def planned(s3: Any, bucket: str, run_id: str) -> dict[str, list[str]]:
@@ -67,8 +78,8 @@ def planned(s3: Any, bucket: str, run_id: str) -> dict[str, list[str]]:
 def lake(s3: Any, bucket: str, table_key: str = "uuid") -> list[Event]:
     """Every record of every raw/ object (each object is one archived stream event)."""
     events = []
-    for key in _keys(s3, bucket, "raw/"):
-        for record in json.loads(_body(s3, bucket, key)).get("Records", []):
+    for key, etag in _objects(s3, bucket, "raw/"):
+        for record in json.loads(_body(s3, bucket, key, etag)).get("Records", []):
             value = record["dynamodb"]["Keys"][table_key]
             events.append(Event(str(next(iter(value.values()))), record["eventID"], record["eventName"]))
     return events
@@ -77,8 +88,8 @@ def lake(s3: Any, bucket: str, table_key: str = "uuid") -> list[Event]:
 def analytics(s3: Any, bucket: str) -> list[Event]:
     """Every row of consumer A's clicks/ objects (newline-delimited JSON)."""
     events = []
-    for key in _keys(s3, bucket, "clicks/"):
-        for line in _body(s3, bucket, key).decode("utf-8").splitlines():
+    for key, etag in _objects(s3, bucket, "clicks/"):
+        for line in _body(s3, bucket, key, etag).decode("utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 events.append(Event(str(row["uuid"]), str(row["event_id"]), str(row["event_name"])))
@@ -87,7 +98,7 @@ def analytics(s3: Any, bucket: str) -> list[Event]:
 
 def rejected(s3: Any, bucket: str) -> list[str]:
     """Consumer A's rejected/ objects: the junk records it named and skipped."""
-    return _keys(s3, bucket, "rejected/")
+    return [key for key, _ in _objects(s3, bucket, "rejected/")]
 
 
 def deliveries(sink_url: str) -> list[Event]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.chaos import isolated
+from tests.chaos.__main__ import SCENARIOS as TABLE_ORDER
 from tests.chaos.census import Event, count
 from tests.chaos.scenarios import SCENARIOS
 
@@ -21,7 +23,7 @@ NEEDS_PERSISTENCE = ("restart",)
     ],
 )
 def test_small_scenario_loses_and_duplicates_nothing(name: str) -> None:
-    row = SCENARIOS[name](True)
+    row = isolated.run(name, small=True)
     if name in NEEDS_PERSISTENCE and "needs issue 10 item 2" in row.message:
         pytest.xfail(row.message)
     assert row.ok, row
@@ -35,3 +37,7 @@ def test_the_census_counts_missing_and_duplicated_events() -> None:
     counted = count(plan, events)
     assert (counted.expected, counted.found, counted.missing, counted.duplicated) == (3, 3, 0, 2)
     assert count(plan, events[:1]).missing == 2
+
+
+def test_the_table_lists_every_scenario() -> None:
+    assert set(TABLE_ORDER) == set(SCENARIOS)
