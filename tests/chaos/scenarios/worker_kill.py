@@ -1,9 +1,18 @@
 """Function workers SIGKILLed mid-batch, again and again, during a burst.
 
-The emulator runs each function in worker processes; a killed one makes the
-invocation fail (Runtime.ExitError, as Lambda reports a crashed runtime), the mapping
-retries the batch and a fresh worker takes it. Workers are found from /proc (children
-of this process running worker_runtime.py), not through the emulator.
+The emulator runs each function in worker processes; a killed one fails its
+invocation (as Lambda reports a crashed runtime), the mapping retries the batch and a
+fresh worker takes it. Batches that keep landing on killed workers exhaust their
+retries (MaximumRetryAttempts 10) and go to the failure queue, as on AWS; `sandbox
+redrive` then delivers them. Workers are found from /proc (children of this process
+running worker_runtime.py), not through the emulator.
+
+Duplicates AWS makes too: a fanout worker killed after its PutRecords landed but
+before it answered is retried, and the retry puts those records into Kinesis again
+(new sequence numbers); consumer A stores them as rows again (``event_id`` is its
+dedup key, functions/consumer_analytics.py), `sandbox verify` reports them as
+duplicated, and the HTTP sink absorbs them by Idempotency-Key. The data lake has none:
+the archive's mapping retries the same cut onto the same key (bootstrap/topology.py).
 """
 
 from __future__ import annotations
@@ -12,12 +21,15 @@ import os
 import random
 import signal
 import threading
+import time
 from pathlib import Path
 
 from tests.chaos.harness import Row, embedded, finish
 from tests.e2e.sandbox_process import descendants
 
 KILL_EVERY_S = 0.7
+#: After the producer ends, the kills go on this long: the batches still in flight get hit too.
+KILL_TAIL_S = 5.0
 
 
 def worker_pids() -> list[int]:
@@ -54,12 +66,23 @@ def run(small: bool) -> Row:
         thread.start()
         try:
             summary = pipeline.produce(clicks)
-            plan = pipeline.plan(summary.run_id)
-            # Keep killing until the pipeline has caught up: the kills must land mid-batch.
-            pipeline.drain(plan, 60 if small else 300)
+            time.sleep(KILL_TAIL_S)
         finally:
             stop.set()
             thread.join()
-        finish(row, pipeline, plan, [summary.run_id], timeout=120)
-    row.message = f"{clicks} clicks unpaced, {len(kills)} workers SIGKILLed (every {KILL_EVERY_S} s); {row.message}"
+        plan = pipeline.plan(summary.run_id)
+        pipeline.drain(plan, 60 if small else 180)  # the mapping's own retries
+        queued = pipeline.failed_batches()
+        redrive = ""
+        if queued:
+            done = pipeline.sandbox("redrive")
+            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-200:]
+            redrive = f"; `sandbox redrive` exit {done.returncode}: {last}"
+        finish(row, pipeline, plan, [summary.run_id], timeout=120, at_least_once=("consumer A",))
+    row.failed_batches = queued
+    dups = row.sinks["consumer A"].duplicated if "consumer A" in row.sinks else 0
+    why = (f"; consumer A's {dups} duplicated rows: fanout workers killed after PutRecords landed, retried "
+           "(at least once, as on AWS; dedupe by event_id)") if dups else ""
+    row.message = (f"{clicks} clicks unpaced, {len(kills)} workers SIGKILLed (every {KILL_EVERY_S} s); "
+                   f"{queued} batch(es) exhausted their retries{redrive}{why}; {row.message}")
     return row
