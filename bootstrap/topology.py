@@ -77,6 +77,10 @@ CONSUMERS: tuple[FunctionSpec, ...] = (
         module="consumer_analytics",
         source=SourceKind.KINESIS,
         description="Consumer A: newline-delimited JSON rows in S3 for Athena/QuickSight",
+        # Not bisected, like the archive: its objects are keyed by the batch's first and last
+        # record, so only a retry of the same cut overwrites instead of duplicating rows; junk
+        # is rejected by the function itself, so halving has nothing to isolate.
+        bisect_on_error=False,
     ),
     FunctionSpec(
         key="http",

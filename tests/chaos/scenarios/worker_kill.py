@@ -12,7 +12,8 @@ before it answered is retried, and the retry puts those records into Kinesis aga
 (new sequence numbers); consumer A stores them as rows again (``event_id`` is its
 dedup key, functions/consumer_analytics.py), `sandbox verify` reports them as
 duplicated, and the HTTP sink absorbs them by Idempotency-Key. The data lake has none:
-the archive's mapping retries the same cut onto the same key (bootstrap/topology.py).
+the archive's (and consumer A's) mapping retries the same cut onto the same key
+(bootstrap/topology.py).
 """
 
 from __future__ import annotations
