@@ -142,6 +142,18 @@ class Pipeline:
         return subprocess.run([str(BIN / "sandbox"), *args], env=self.env, cwd=ROOT, capture_output=True,
                               text=True, timeout=timeout, check=False)
 
+    def retries_then_redrive(self, plan: dict[str, list[str]], wait_s: float) -> tuple[int, str]:
+        """Give the mappings' own retries ``wait_s`` to deliver; then redrive what exhausted
+        them (the failure queue) with `sandbox redrive`, as a user would. The queue's message
+        count before the redrive, and what the redrive said ("" when none was needed)."""
+        counts, _ = self.drain(plan, wait_s)
+        queued = self.failed_batches()
+        if not queued or all(c.found == c.expected for c in counts.values()):
+            return queued, ""
+        done = self.sandbox("redrive")
+        last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-200:]
+        return queued, f"`sandbox redrive` exit {done.returncode}: {last}"
+
     def verify(self, run_id: str) -> int:
         return self.sandbox("verify", run_id).returncode
 

@@ -99,15 +99,19 @@ def run(small: bool) -> Row:
         table = _table(pipeline, run_id)
         plan = _whole_plan(stored, unsaved, table)
         short = set(plan) - set(stored)
+        # Batches whose retries ran out while the endpoint was down wait in the failure queue.
+        queued, redrive = pipeline.retries_then_redrive(plan, 60 if small else 120)
         # verify knows only the stored manifest: a header left "running" (the abort could not be
         # saved) is a partial run (exit 3); a complete or aborted one lacking ids is not reconciled (1).
         expected = 3 if status == "running" else (1 if short else 0)
         finish(row, pipeline, plan, [run_id], timeout=180, expect_verify=expected)
+    row.failed_batches = queued
     consistent = set(stored) <= set(table)
     exact = set(table) <= set(plan)
     row.ok = row.ok and consistent and exact
     row.message = (f"endpoint down {down_s:.0f} s mid-run; producer said: {said!r}; stored manifest ({status}) lists "
                    f"{len(stored)} clicks, all in the table: {'yes' if consistent else 'NO'}; the table holds "
                    f"{len(table) - len(set(table) & set(stored))} more, all named by the producer: "
-                   f"{'yes' if exact else 'NO'}; {row.message}")
+                   f"{'yes' if exact else 'NO'}; {queued} batch(es) exhausted their retries during the outage"
+                   f"{'; ' + redrive if redrive else ''}; {row.message}")
     return row

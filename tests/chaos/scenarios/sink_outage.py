@@ -26,16 +26,11 @@ def run(small: bool) -> Row:
         pipeline.faults(0.0)
         recovered = time.monotonic()
         plan = pipeline.plan(summary.run_id)
-        counts, _ = pipeline.drain(plan, 8.0 if small else RETRIES_WAIT_S)
-        queued = pipeline.failed_batches()
-        redrive = ""
-        if queued and counts["HTTP sink"].found < counts["HTTP sink"].expected:
-            done = pipeline.sandbox("redrive")
-            redrive = f"; `sandbox redrive` exit {done.returncode}: {done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-200:]}"
+        queued, redrive = pipeline.retries_then_redrive(plan, 8.0 if small else RETRIES_WAIT_S)
         finish(row, pipeline, plan, [summary.run_id], timeout=120)
         row.drain_s = round(time.monotonic() - recovered, 1) if row.drain_s is not None else None
     row.failed_batches = queued
     drained = f"drained {row.drain_s} s after recovery" if row.drain_s is not None else "NOT drained"
     row.message = (f"sink down {outage_s:.0f} s under {clicks} clicks at {rate:.0f}/s; {queued} failed-batch message(s) "
-                   f"in the queue after recovery{redrive or ' (the retries alone delivered)'}; {drained}")
+                   f"in the queue after recovery; {redrive or 'the retries alone delivered'}; {drained}")
     return row

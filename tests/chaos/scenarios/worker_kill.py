@@ -72,18 +72,12 @@ def run(small: bool) -> Row:
             stop.set()
             thread.join()
         plan = pipeline.plan(summary.run_id)
-        pipeline.drain(plan, 60 if small else 180)  # the mapping's own retries
-        queued = pipeline.failed_batches()
-        redrive = ""
-        if queued:
-            done = pipeline.sandbox("redrive")
-            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-200:]
-            redrive = f"; `sandbox redrive` exit {done.returncode}: {last}"
+        queued, redrive = pipeline.retries_then_redrive(plan, 60 if small else 180)
         finish(row, pipeline, plan, [summary.run_id], timeout=120, at_least_once=("consumer A",))
     row.failed_batches = queued
     dups = row.sinks["consumer A"].duplicated if "consumer A" in row.sinks else 0
     why = (f"; consumer A's {dups} duplicated rows: fanout workers killed after PutRecords landed, retried "
            "(at least once, as on AWS; dedupe by event_id)") if dups else ""
     row.message = (f"{clicks} clicks unpaced, {len(kills)} workers SIGKILLed (every {KILL_EVERY_S} s); "
-                   f"{queued} batch(es) exhausted their retries{redrive}{why}; {row.message}")
+                   f"{queued} batch(es) exhausted their retries{'; ' + redrive if redrive else ''}{why}; {row.message}")
     return row
