@@ -1,5 +1,5 @@
-"""The small version of every chaos scenario as a test: 0 missing, 0 duplicated per sink,
-and `sandbox verify` agreeing. The quickest run in `make test`, the rest in `make test-slow`."""
+"""The small version of every chaos scenario as a test: 0 missing and 0 duplicated per sink
+(duplicates only where the scenario documents AWS's at-least-once), `sandbox verify` agreeing. The quickest run in `make test`, the rest in `make test-slow`."""
 
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ def test_small_scenario_loses_and_duplicates_nothing(name: str) -> None:
     row = isolated.run(name, small=True)
     if name in NEEDS_PERSISTENCE and "needs issue 10 item 2" in row.message:
         pytest.xfail(row.message)
+    # row.ok: 0 missing everywhere, 0 duplicated except where the scenario documents AWS's own
+    # at-least-once delivery (worker-kill: consumer A), and `sandbox verify` agreeing.
     assert row.ok, row
-    assert all(c.missing == 0 and c.duplicated == 0 for c in row.sinks.values()), row.sinks
+    assert row.sinks and all(c.missing == 0 for c in row.sinks.values()), row.sinks
 
 
 def test_the_census_counts_missing_and_duplicated_events() -> None:
