@@ -45,6 +45,9 @@ bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput
 bench: $(STAMP) ## Benchmark the pipeline (throughput, latency, cold start; BENCH_ARGS="--peer ministack --soak 900")
 	$(VPY) -m tests.bench.pipeline $(BENCH_ARGS)
 
+chaos: $(STAMP) ## Fault-injection scenarios on the embedded backend, one table row each (CHAOS_ARGS="--small --scenario flaky-sink")
+	$(VPY) -m tests.chaos $(CHAOS_ARGS)
+
 FIXTURES_OUT ?= tests/fixtures
 
 fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json (FIXTURES_OUT=dir)
@@ -130,4 +133,4 @@ clean: ## Remove the virtualenv, caches and the downloaded wheelhouse (the image
 	rm -rf $(VENV) .pytest_cache build *.egg-info
 	rm -f docker/wheelhouse/*.whl docker/wheelhouse/.key
 
-.PHONY: help install test test-slow emulator bench-emulator bench clean
+.PHONY: help install test test-slow emulator bench-emulator bench chaos clean

@@ -24,6 +24,7 @@ ENV_ALLOW_REAL_AWS = "SANDBOX_ALLOW_REAL_AWS"
 ENV_STATE_DIR = "SANDBOX_STATE_DIR"
 ENV_HTTP_TIMEOUT_SECONDS = "SANDBOX_HTTP_TIMEOUT_SECONDS"
 ENV_HTTP_MAX_ATTEMPTS = "SANDBOX_HTTP_MAX_ATTEMPTS"
+ENV_HTTP_LANES = "SANDBOX_HTTP_LANES"
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
@@ -35,6 +36,8 @@ DEFAULT_STATE_DIR = ".sandbox"
 #: Consumer B's per-POST timeout and attempts (bootstrap sets them in its Lambda environment).
 DEFAULT_HTTP_TIMEOUT_SECONDS = 5
 DEFAULT_HTTP_MAX_ATTEMPTS = 4
+#: Consumer B's parallel lanes (records split by partition key; functions/_batch.py says why).
+DEFAULT_HTTP_LANES = 8
 
 STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 LOCAL_ACCOUNT_ID = "000000000000"
@@ -113,6 +116,7 @@ class Settings:
     state_dir: str = DEFAULT_STATE_DIR
     http_timeout_seconds: int = DEFAULT_HTTP_TIMEOUT_SECONDS
     http_max_attempts: int = DEFAULT_HTTP_MAX_ATTEMPTS
+    http_lanes: int = DEFAULT_HTTP_LANES
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -178,5 +182,6 @@ class Settings:
             http_max_attempts=_parse_int(
                 ENV_HTTP_MAX_ATTEMPTS, env.get(ENV_HTTP_MAX_ATTEMPTS), DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10
             ),
+            http_lanes=_parse_int(ENV_HTTP_LANES, env.get(ENV_HTTP_LANES), DEFAULT_HTTP_LANES, 1, 64),
         )
         return settings.with_overrides(**overrides)

@@ -56,6 +56,11 @@ TABLE_STREAM_READERS: tuple[FunctionSpec, ...] = (
         source=SourceKind.TABLE_STREAM,
         description="Writes every raw DynamoDB stream event to the S3 data lake",
         report_batch_item_failures=False,
+        # Not bisected: the archive stores any record as it came, so a failed invocation is a
+        # crash, timeout or S3 error that halving cannot isolate, while a retry of the very same
+        # cut rewrites the same raw key. Bisected halves got keys of their own: a crash after the
+        # final put archived the batch twice (make chaos, worker-kill; functions/archive.py).
+        bisect_on_error=False,
     ),
     FunctionSpec(
         key="fanout",
@@ -72,6 +77,10 @@ CONSUMERS: tuple[FunctionSpec, ...] = (
         module="consumer_analytics",
         source=SourceKind.KINESIS,
         description="Consumer A: newline-delimited JSON rows in S3 for Athena/QuickSight",
+        # Not bisected, like the archive: its objects are keyed by the batch's first and last
+        # record, so only a retry of the same cut overwrites instead of duplicating rows; junk
+        # is rejected by the function itself, so halving has nothing to isolate.
+        bisect_on_error=False,
     ),
     FunctionSpec(
         key="http",
@@ -194,6 +203,7 @@ class Topology:
         if spec.module == "consumer_http":
             environment["HTTP_TIMEOUT_SECONDS"] = str(self.settings.http_timeout_seconds)
             environment["HTTP_MAX_ATTEMPTS"] = str(self.settings.http_max_attempts)
+            environment["HTTP_LANES"] = str(self.settings.http_lanes)
         return environment
 
     @classmethod

@@ -5,6 +5,12 @@ fully succeeds; a failed batch is retried with backoff; ReportBatchItemFailures
 retries from the lowest failed record; BisectBatchOnFunctionError splits a failing
 batch in halves (not counted as retries); MaximumRetryAttempts and
 MaximumRecordAgeInSeconds discard a batch to the OnFailure destination.
+
+A discarded batch is checkpointed past only once its failure record is stored: while
+the destination cannot be reached (it lives behind the same endpoint as everything
+else), the send is retried and the shard waits, as for a failing batch. Skipping it
+would lose the records without a trace (`make chaos`, endpoint-kill: 25 records
+missing from the data lake after a 20 s endpoint outage).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ log = logging.getLogger("emulator.pollers")
 IDLE_POLL_SECONDS = 0.25  # DynamoDB streams are polled 4x/s on AWS; Kinesis 1x/s
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 - 64 * 1024  # 6 MB, less the envelope
 RETRY_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)  # seconds between retries of a failing batch
+DESTINATION_RETRY_SECONDS = 1.0  # between attempts to store a failure record
 
 
 Invoker = Callable[[str, dict], Outcome]  # (function name, event) -> outcome; raises ResourceNotFound
@@ -171,6 +178,8 @@ class ShardPoller:
         """Deliver ``records`` until they succeed or are discarded (True), or until interrupted (False)."""
         attempts = 0
         pending = self._drop_expired(records)
+        if pending is None:
+            return False  # interrupted before the expired records' failure record was stored
         while pending and not self._interrupted():
             outcome = self._invoke(pending)
             if outcome is None:  # the function does not exist (yet/anymore): wait, do not count
@@ -186,12 +195,10 @@ class ShardPoller:
                 self._checkpoint(done[-1].sequence + 1)
             self._result(f"PROBLEM: Function call failed ({outcome.error_type() or 'partial batch failure'})")
             if self._expired(pending):
-                self._discard(pending, "RecordAgeExceeded", attempts, outcome.function_error)
-                return True
+                return self._discard(pending, "RecordAgeExceeded", attempts, outcome.function_error)
             max_retries = int(self.mapping.param("MaximumRetryAttempts"))
             if max_retries >= 0 and attempts > max_retries:
-                self._discard(pending, "RetryAttemptsExhausted", attempts, outcome.function_error)
-                return True
+                return self._discard(pending, "RetryAttemptsExhausted", attempts, outcome.function_error)
             if self.mapping.param("BisectBatchOnFunctionError") and not outcome.ok and len(pending) > 1:
                 half = len(pending) // 2
                 if not self._deliver(pending[:half]):
@@ -201,8 +208,9 @@ class ShardPoller:
             self.stop.wait(RETRY_BACKOFF[min(attempts - 1, len(RETRY_BACKOFF) - 1)])
         return not pending
 
-    def _drop_expired(self, records: list[SourceRecord]) -> list[SourceRecord]:
-        """Discard records older than MaximumRecordAgeInSeconds before they reach the function.
+    def _drop_expired(self, records: list[SourceRecord]) -> list[SourceRecord] | None:
+        """Discard records older than MaximumRecordAgeInSeconds before they reach the function
+        (None: interrupted before their failure record was stored).
 
         Records of a shard arrive in order, so the expired ones are a prefix of the batch.
         """
@@ -213,8 +221,8 @@ class ShardPoller:
         count = 0
         while count < len(records) and records[count].arrival < cutoff:
             count += 1
-        if count:
-            self._discard(records[:count], "RecordAgeExceeded", 0, None)
+        if count and not self._discard(records[:count], "RecordAgeExceeded", 0, None):
+            return None
         return records[count:]
 
     def _invoke(self, records: list[SourceRecord]) -> Outcome | None:
@@ -242,7 +250,9 @@ class ShardPoller:
         max_age = int(self.mapping.param("MaximumRecordAgeInSeconds"))
         return max_age >= 0 and time.time() - records[0].arrival > max_age
 
-    def _discard(self, records: list[SourceRecord], condition: str, attempts: int, function_error: str | None) -> None:
+    def _discard(self, records: list[SourceRecord], condition: str, attempts: int, function_error: str | None) -> bool:
+        """Send the batch's failure record, then checkpoint past it. False: interrupted
+        before the record was stored (the checkpoint stays; the batch is read again)."""
         target = ((self.mapping.param("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         if target:
             document = failure_record(
@@ -256,12 +266,18 @@ class ShardPoller:
                 sequences=[r.sequence for r in records],
                 arrivals=[r.arrival for r in records],
             )
-            try:
-                self.deps.destinations.send(target, document)
-            except Exception as exc:  # noqa: BLE001 - a missing queue must not kill the poller
-                log.warning("OnFailure destination %s failed: %s", target, exc)
+            while True:
+                try:
+                    self.deps.destinations.send(target, document)
+                    break
+                except Exception as exc:  # noqa: BLE001 - keep the batch until its record is stored
+                    log.warning("OnFailure destination %s failed: %s; retrying before skipping the batch", target, exc)
+                    self._result(f"PROBLEM: OnFailure destination {target} unreachable ({exc}); the batch waits")
+                    if self.stop.wait(DESTINATION_RETRY_SECONDS) or not self.mapping.enabled:
+                        return False
         self._checkpoint(records[-1].sequence + 1)
         self._result(f"PROBLEM: {condition}; batch of {len(records)} discarded" + (f" to {target}" if target else ""))
+        return True
 
     def _result(self, text: str) -> None:
         with self.mapping.lock:

@@ -1,7 +1,14 @@
 """Process a stream batch in order with powertools' BatchProcessor: skip junk, stop at
-the first failed record.
+the first failed record of each lane.
 
-Why stop: for stream sources the event source mapping checkpoints just before the
+Lanes: the records are split by partition key into ``lanes`` ordered sub-sequences
+(a key always falls into the same lane), run side by side. Each lane is handled in
+stream order and stops at its first failure, so per-key order holds exactly as with
+one lane, while a slow or retried record holds back only its own lane instead of the
+whole shard (consumer B at a 30 % flaky sink: one lane spent most of its time in
+backoff sleeps; see docs/chaos.md). ``lanes=1`` is the strict shard order.
+
+Why stop (per lane): for stream sources the event source mapping checkpoints just before the
 lowest reported sequence number and redelivers everything after it. Handling the
 records behind a failure would only produce duplicates on the retry, cost time the
 failing sink may need, and could deliver a later version of an item before the
@@ -18,7 +25,9 @@ every raw record the table stream carried.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,39 +97,84 @@ def _kinesis_sequence(record: dict[str, Any]) -> Any:
     return record["kinesis"]["sequenceNumber"]
 
 
+def lane_of(partition_key: str, lanes: int) -> int:
+    """The lane of a partition key: stable across invocations (crc32, not ``hash``)."""
+    return zlib.crc32(partition_key.encode("utf-8")) % lanes if lanes > 1 else 0
+
+
+@dataclass
+class _Result:
+    """What became of one record before the processor reports it."""
+
+    value: Any = None
+    junk: str | None = None
+    error: BaseException | None = None
+
+
+def _run_lane(
+    records: list[KinesisStreamRecord], handle: Callable[[KinesisStreamRecord], Any], logger: Logger
+) -> dict[str, _Result]:
+    """One lane in order until its first failure; the records after it are skipped."""
+    results: dict[str, _Result] = {}
+    failed = False
+    for record in records:
+        sequence = record.kinesis.sequence_number
+        if failed:
+            results[sequence] = _Result(error=SkippedAfterFailure(f"skipped after an earlier failure: {sequence}"))
+            continue
+        try:
+            results[sequence] = _Result(value=handle(record))
+        except JunkRecord as junk:
+            results[sequence] = _Result(junk=str(junk))
+        except Exception as error:  # noqa: BLE001 - reported as a batch item failure
+            failed = True
+            logger.exception(
+                "record failed; reporting it and the records after it in its lane for retry",
+                extra={"sequence_number": sequence},
+            )
+            results[sequence] = _Result(error=error)
+    return results
+
+
 def process_in_order(
     event: Any,
     handle: Callable[[KinesisStreamRecord], Any],
     logger: Logger,
+    lanes: int = 1,
 ) -> Outcome:
-    """Run ``handle`` on each Kinesis record in order, until one raises anything but
-    ``JunkRecord``; junk is rejected and skipped (see module docstring).
+    """Run ``handle`` on each Kinesis record in order (per lane, see module docstring),
+    until one raises anything but ``JunkRecord``; junk is rejected and skipped.
 
-    The outcome's response names the failed record and every record after it.
+    The outcome's response names each lane's failed record and every record after it there.
     """
     records = records_of(event, _kinesis_sequence)
     processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
     outcome = Outcome()
-    failed: list[bool] = []
+    parsed = [KinesisStreamRecord(record) for record in records]
+    split: list[list[KinesisStreamRecord]] = [[] for _ in range(max(1, lanes))]
+    for record in parsed:
+        split[lane_of(record.kinesis.partition_key, len(split))].append(record)
+    busy = [lane for lane in split if lane]
+    results: dict[str, _Result] = {}
+    if len(busy) <= 1:
+        for lane in busy:
+            results.update(_run_lane(lane, handle, logger))
+    else:
+        with ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="lane") as pool:
+            for done in pool.map(lambda lane: _run_lane(lane, handle, logger), busy):
+                results.update(done)
 
     def record_handler(record: KinesisStreamRecord) -> Any:
-        if failed:
-            raise SkippedAfterFailure(f"skipped after an earlier failure: {record.kinesis.sequence_number}")
-        try:
-            result = handle(record)
-        except JunkRecord as junk:
-            outcome.rejected.append(Rejected(record, str(junk)))
-            log_rejected(logger, record.kinesis.sequence_number, str(junk), event_id=record.event_id)
+        """Replays each record's result in stream order, so the response keeps that order."""
+        result = results[record.kinesis.sequence_number]
+        if result.error is not None:
+            raise result.error
+        if result.junk is not None:
+            outcome.rejected.append(Rejected(record, result.junk))
+            log_rejected(logger, record.kinesis.sequence_number, result.junk, event_id=record.event_id)
             return None
-        except Exception:
-            failed.append(True)
-            logger.exception(
-                "record failed; reporting it and the records after it for retry",
-                extra={"sequence_number": record.kinesis.sequence_number},
-            )
-            raise
-        outcome.handled.append((record, result))
-        return result
+        outcome.handled.append((record, result.value))
+        return result.value
 
     with processor(records, record_handler):
         processor.process()

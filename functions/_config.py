@@ -26,11 +26,14 @@ TTL_ATTRIBUTE = "TTL_ATTRIBUTE"
 #: Optional tuning knobs for consumer B (defaults below suit a 30 s function timeout).
 HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
 HTTP_MAX_ATTEMPTS = "HTTP_MAX_ATTEMPTS"
+#: Consumer B's lanes: records split by partition key, posted side by side (``_batch``).
+HTTP_LANES = "HTTP_LANES"
 
 DEFAULT_TABLE_KEY = "uuid"
 DEFAULT_TTL_ATTRIBUTE = "expires_at"
 DEFAULT_HTTP_TIMEOUT_SECONDS = 5.0
 DEFAULT_HTTP_MAX_ATTEMPTS = 4
+DEFAULT_HTTP_LANES = 8
 
 
 class ConfigurationError(RuntimeError):

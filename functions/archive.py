@@ -22,14 +22,17 @@ The archive is the audit log, so it validates nothing: odd records are stored as
 they came. Any failure raises: the mapping does not use ReportBatchItemFailures for
 this function, so the whole batch is retried and the idempotent keys absorb repeats.
 
-Write order, because of BisectBatchOnFunctionError: a failed invocation is retried
-as two halves, and each half gets a raw key of its own. So the ``deleted/`` backups
-(one key per eventID, the same in any cut) go first and the raw object *last*: a
-failure or timeout before the final put leaves no raw object for that batch, and each
-eventID ends up in the one raw object of the cut that finally succeeds. Residual
-window: a timeout (or crash) after the final put succeeded but before the function
-returned still fails the invocation, so that batch's records are also archived again
-by the retry under the halves' keys. Readers of ``raw/`` deduplicate by eventID.
+Why the mapping does not bisect this function (bootstrap/topology.py): a retry of the
+same cut writes the same raw key, so a timeout or crash even *after* the final put
+(the function's work done, its answer lost) is absorbed by the overwrite. Bisected
+halves would get raw keys of their own and archive such a batch twice (`make chaos`,
+worker-kill, found 5 duplicated records in 6,500 that way).
+
+Write order, in case a mapping bisects anyway (a hand-made deployment): the
+``deleted/`` backups (one key per eventID, the same in any cut) go first and the raw
+object *last*: a failure before the final put leaves no raw object for that batch, and
+each eventID ends up in the one raw object of the cut that finally succeeds. Readers of
+``raw/`` still deduplicate by eventID (a different cut after a restart is possible).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Keys in ``ANALYTICS_BUCKET`` (docs/data-contracts.md):
   ``_batch``); the data lake still holds the raw stream record it came from.
 
 Idempotence: the keys name exactly the records the objects hold, so a redelivered
-batch overwrites its own objects. A record that fails other than as junk (a bug)
+batch overwrites its own objects (the mapping does not bisect, so a retry is the same
+cut: bootstrap/topology.py). A record that fails other than as junk (a bug)
 ends the written prefix: it and the rest are reported for retry, so no row is
 written twice by a partial failure. Should the mapping ever redeliver a different
 cut of the same records, rows repeat under a second key; ``event_id`` is the dedup

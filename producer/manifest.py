@@ -196,6 +196,8 @@ class ManifestWriter:
         self._part_interval, self._part_max = part_interval_s, part_max_ids
         self._clock = clock
         self._pending = Manifest(header.run_id, header.table, header.seed)
+        #: Parts written since the last stored header: a reader cannot see their ids yet.
+        self._uncovered: list[Manifest] = []
         self._last_part = clock()
 
     @property
@@ -236,11 +238,19 @@ class ManifestWriter:
                 body["failed"] = [asdict(f) for f in self._pending.failed]
                 _put(s3, self.bucket, part_key(self.header.run_id, number), json.dumps(body, separators=(",", ":")))
                 self.header.parts = number
+                self._uncovered.append(self._pending)
                 self._pending = Manifest(self.header.run_id, self.header.table, self.header.seed)
             if due:
                 self._last_part = self._clock()
             self._put_header(s3)
+            self._uncovered.clear()
         return self.uri
+
+    def unsaved(self) -> dict[str, list[str]]:
+        """The ids of successful writes a reader of the stored manifest cannot see yet:
+        pending ones and those in parts no stored header counts (after a failed save)."""
+        unseen = [*self._uncovered, self._pending]
+        return {kind: [uuid for part in unseen for uuid in getattr(part, kind)] for kind in _LISTS}
 
     def _put_header(self, s3: Any) -> None:
         key = manifest_key(self.header.run_id)

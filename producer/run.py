@@ -15,19 +15,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import InvalidRegionError
 
 from bootstrap.clients import client
 from bootstrap.settings import DEFAULT_ENDPOINT, DEFAULT_REGION, ENV_ENDPOINT, ENV_REGION, Settings
-from producer.errors import OptionsError, translate
+from producer.errors import OptionsError, ProducerError, translate
 from producer.events import ClickGenerator
 from producer.manifest import FailedOp, ManifestHeader, ManifestWriter, require_new_run
 from producer.options import ProduceOptions
 from producer.pacer import TokenBucket
 from producer.plan import OperationPlan, OpKind, expected_ops
 from producer.target import PREFLIGHT_TIMEOUT, Target, preflight, resolve_topology
+from producer.unsaved import Unsaved
 from producer.writer import ClickWriter, FatalWriteError, WriteResult
 
 #: Least time between two progress callbacks.
@@ -204,9 +206,9 @@ class _Run:
         try:
             self._write_all()
         except FatalWriteError as error:
-            self._save_quietly("aborted")
-            mapped = translate(error.cause, self.settings, table=self.target.table)
-            raise (mapped or error) from error.cause
+            saved = self._save_quietly("aborted")
+            mapped = translate(error.cause, self.settings, table=self.target.table) or error
+            raise self._name_unknown(mapped, error, saved) from error.cause
         except BaseException:  # a second Ctrl-C (KeyboardInterrupt), SystemExit, a bug: never "running" forever
             self._save_quietly("aborted")
             raise
@@ -291,14 +293,29 @@ class _Run:
     def _save(self, *, final: bool = False) -> str:
         return self.manifest.save(final=final)
 
-    def _save_quietly(self, status: str) -> None:
+    def _save_quietly(self, status: str) -> bool:
         """Best effort on the way out of a failed run: the original error matters more."""
         try:
             self.manifest.header.status = status
             self.manifest.header.finished_at = _now_ms()
             self._save(final=True)
         except Exception:  # noqa: BLE001 - the error that ended the run is the one to report
-            pass
+            return False
+        return True
+
+    def _name_unknown(self, mapped: ProducerError, error: FatalWriteError, saved: bool) -> ProducerError:
+        """The run's error, naming the writes whose outcome the stored manifest cannot tell."""
+        unsaved = Unsaved.of(self.options.run_id or "", error.in_flight, error.maybe_applied,
+                             {} if saved else self.manifest.unsaved())
+        path: Path | None = None
+        if unsaved.unknown or unsaved.not_written or not saved:
+            try:
+                path = unsaved.store(self.settings)
+            except OSError:
+                path = None
+        detail = unsaved.summary(path, saved)
+        kind = ProducerError if isinstance(mapped, FatalWriteError) else type(mapped)
+        return kind(f"{mapped.message}; run {self.options.run_id} aborted: {detail}", mapped.fix)
 
 
 def _now_ms() -> int:

@@ -95,11 +95,19 @@ def click_item(
 
 
 class FatalWriteError(ProducerError):
-    """Carries the botocore error that makes further writes pointless (mapped by the caller)."""
+    """Carries the botocore error that makes further writes pointless (mapped by the caller).
 
-    def __init__(self, cause: BaseException) -> None:
+    ``in_flight``: the operations of the request that met it, never reported to
+    ``on_result``; ``maybe_applied``: whether an earlier attempt of that request lost its
+    answer (so the table may hold them: their outcome is unknown) or every attempt was
+    refused before reaching the endpoint (certainly not written).
+    """
+
+    def __init__(self, cause: BaseException, in_flight: list[Op] | None = None, maybe_applied: bool = True) -> None:
         super().__init__(str(cause))
         self.cause = cause
+        self.in_flight = list(in_flight or [])
+        self.maybe_applied = maybe_applied
 
 
 @dataclass
@@ -165,15 +173,17 @@ class ClickWriter:
         ts = self._now_ms()
         pending = {op.click.uuid: (op, self._item(op.click, ts)) for op in ops}
         attempt = 0
+        lost = False  # an attempt's answer was lost: it may have been applied
         while pending:
             requests = [{"PutRequest": {"Item": item}} for _, item in pending.values()]
             try:
                 self.stats.batches += 1
                 response = self._call("batch_write_item", RequestItems={self.table: requests})
             except (BotoCoreError, ClientError) as error:
+                lost = lost or not is_connect_failure(error)
                 last_try = attempt + 1 >= self.max_attempts
                 if last_try or not self._retryable(error, idempotent=True):
-                    self._fail_all([op for op, _ in pending.values()], error)
+                    self._fail_all([op for op, _ in pending.values()], error, maybe_applied=lost)
                     return
             else:
                 unprocessed = response.get("UnprocessedItems", {}).get(self.table, [])
@@ -222,6 +232,7 @@ class ClickWriter:
         )
 
     def _single(self, op: Op, method: str, *, idempotent: bool, **kwargs: Any) -> None:
+        lost = False  # an attempt's answer was lost: it may have been applied
         for attempt in range(self.max_attempts):
             try:
                 self._call(method, **kwargs)
@@ -229,9 +240,10 @@ class ClickWriter:
                 if error_code(error) == "ConditionalCheckFailedException":
                     self.on_result(WriteResult(op, ok=False, error="item no longer exists"))
                     return
+                lost = lost or not is_connect_failure(error)
                 last_try = attempt + 1 >= self.max_attempts
                 if last_try or not self._retryable(error, idempotent=idempotent):
-                    self._fail_all([op], error)
+                    self._fail_all([op], error, maybe_applied=lost)
                     return
                 self._backoff(attempt)
             else:
@@ -258,7 +270,7 @@ class ClickWriter:
 
     def _retryable(self, error: BaseException, *, idempotent: bool) -> bool:
         if error_code(error) in _FATAL_CODES:
-            raise FatalWriteError(error) from error
+            raise FatalWriteError(error, maybe_applied=False) from error
         if is_throttle(error) or is_connect_failure(error):
             return True
         server_error = isinstance(error, ClientError) and (
@@ -266,10 +278,10 @@ class ClickWriter:
         )
         return idempotent and (is_transport_failure(error) or server_error)
 
-    def _fail_all(self, ops: list[Op], error: BaseException) -> None:
+    def _fail_all(self, ops: list[Op], error: BaseException, *, maybe_applied: bool) -> None:
         if is_connect_failure(error):
             # The endpoint went away: every further write would fail the same way.
-            raise FatalWriteError(error) from error
+            raise FatalWriteError(error, ops, maybe_applied) from error
         message = f"{error_code(error) or type(error).__name__}: {error}"
         for op in ops:
             self.on_result(WriteResult(op, ok=False, error=message))

@@ -154,3 +154,47 @@ def test_records_older_than_the_maximum_record_age_are_never_sent_to_the_functio
     poller._process(source.read(1, 10))
     assert sent == [["3"]]
     assert mapping.checkpoints[SHARD] == 4
+
+
+class FlakyDestination:
+    """Refuses the first ``failures`` sends (the endpoint is down), then stores them."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.sent = failures, []
+
+    def send(self, target: str, document: dict[str, Any]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("nothing answers")
+        self.sent.append(document)
+
+
+def test_a_discarded_batch_is_skipped_only_once_its_failure_record_is_stored(monkeypatch) -> None:
+    """Regression (make chaos, endpoint-kill): a failed send used to checkpoint past the batch."""
+    monkeypatch.setattr("emulator.pollers.DESTINATION_RETRY_SECONDS", 0.01)
+    mapping = _mapping(MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+    source, stop = FakeSource(2), threading.Event()
+    destination = FlakyDestination(failures=3)
+    deps = _deps(None, ChangeSignal(), lambda name, event: Outcome(error_payload("Boom", "x"), function_error="Unhandled"))
+    deps.destinations = destination  # type: ignore[assignment]
+    poller = ShardPoller(mapping, source, deps, stop)  # type: ignore[arg-type]
+    mapping.checkpoints[SHARD] = 1
+    poller._process(source.read(1, 10))
+    assert len(destination.sent) == 1 and destination.failures == 0
+    assert mapping.checkpoints[SHARD] == 3
+
+
+def test_a_stopped_poller_keeps_the_checkpoint_of_a_batch_whose_failure_record_was_not_stored() -> None:
+    mapping = _mapping(MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+    source, stop = FakeSource(2), threading.Event()
+    deps = _deps(None, ChangeSignal(), lambda name, event: Outcome(error_payload("Boom", "x"), function_error="Unhandled"))
+    deps.destinations = FlakyDestination(failures=10**6)  # type: ignore[assignment]
+    poller = ShardPoller(mapping, source, deps, stop)  # type: ignore[arg-type]
+    mapping.checkpoints[SHARD] = 1
+    worker = threading.Thread(target=poller._process, args=(source.read(1, 10),), daemon=True)
+    worker.start()
+    time.sleep(0.3)
+    stop.set()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert mapping.checkpoints[SHARD] == 1

@@ -156,6 +156,8 @@ class HttpSink:
 
     script: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
     delay_s: float = 0.0
+    #: Idempotency keys always answered with this status (after the script is used up).
+    refuse: dict[str, int] = field(default_factory=dict)
     requests: list[Delivery] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
@@ -168,7 +170,8 @@ class HttpSink:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with sink._lock:
                     sink.requests.append(Delivery(dict(self.headers.items()), body))
-                    answer = sink.script.pop(0) if sink.script else 200
+                    key = self.headers.get("Idempotency-Key", "")
+                    answer = sink.script.pop(0) if sink.script else sink.refuse.get(key, 200)
                 if sink.delay_s:
                     sink._release.wait(sink.delay_s)  # a slow sink; released at stop()
                 status, headers = answer if isinstance(answer, tuple) else (answer, {})

@@ -170,3 +170,21 @@ def test_keys_sort_in_sequence_order_across_a_digit_boundary():
 
     keys = [archive.raw_key(batch(8, 9)), archive.raw_key(batch(10, 12)), archive.raw_key(batch(100, 101))]
     assert sorted(keys) == keys
+
+
+def test_a_retry_after_a_crash_that_followed_the_final_put_archives_nothing_twice(s3, load_event):
+    """Regression (make chaos, worker-kill): the archive's mapping must retry the same cut.
+
+    A worker killed after its raw put but before it answered fails the invocation; the
+    retry of the same records rewrites the same key. Bisected halves would not.
+    """
+    from bootstrap.settings import Settings
+    from bootstrap.topology import Topology
+
+    spec = Topology.from_settings(Settings(endpoint_url="http://127.0.0.1:4566")).function("archive")
+    assert spec.bisect_on_error is False
+    event = load_event("dynamodb_clicks")
+    archive.handler(event, FakeContext())  # its work done; the answer lost to the crash
+    archive.handler(event, FakeContext())  # the mapping's retry: the same cut
+    archived = [r["eventID"] for key in raw_keys(s3) for r in s3.json(DATA_LAKE, key)["Records"]]
+    assert sorted(archived) == sorted(r["eventID"] for r in event["Records"])

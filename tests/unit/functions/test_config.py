@@ -27,6 +27,7 @@ def test_schema_defaults_are_the_topology_constants():
 def test_http_defaults_are_the_settings_defaults():
     assert _config.DEFAULT_HTTP_TIMEOUT_SECONDS == bootstrap_settings.DEFAULT_HTTP_TIMEOUT_SECONDS
     assert _config.DEFAULT_HTTP_MAX_ATTEMPTS == bootstrap_settings.DEFAULT_HTTP_MAX_ATTEMPTS
+    assert _config.DEFAULT_HTTP_LANES == bootstrap_settings.DEFAULT_HTTP_LANES
 
 
 def test_every_function_gets_the_schema_names_it_reads():
@@ -42,14 +43,14 @@ def test_every_function_gets_the_schema_names_it_reads():
 
 def test_only_consumer_b_gets_the_http_tuning_from_settings():
     topo = Topology.from_settings(
-        Settings.from_env({"SANDBOX_HTTP_TIMEOUT_SECONDS": "7", "SANDBOX_HTTP_MAX_ATTEMPTS": "2"})
+        Settings.from_env({"SANDBOX_HTTP_TIMEOUT_SECONDS": "7", "SANDBOX_HTTP_MAX_ATTEMPTS": "2", "SANDBOX_HTTP_LANES": "3"})
     )
     tuned = {spec.key for spec in topo.functions if _config.HTTP_TIMEOUT_SECONDS in topo.environment(spec)}
     assert tuned == {"http"}
     env = topo.environment(topo.function("http"))
-    assert (env[_config.HTTP_TIMEOUT_SECONDS], env[_config.HTTP_MAX_ATTEMPTS]) == ("7", "2")
+    assert (env[_config.HTTP_TIMEOUT_SECONDS], env[_config.HTTP_MAX_ATTEMPTS], env[_config.HTTP_LANES]) == ("7", "2", "3")
     defaults = deployed().environment(deployed().function("http"))
-    assert (defaults[_config.HTTP_TIMEOUT_SECONDS], defaults[_config.HTTP_MAX_ATTEMPTS]) == ("5", "4")
+    assert (defaults[_config.HTTP_TIMEOUT_SECONDS], defaults[_config.HTTP_MAX_ATTEMPTS], defaults[_config.HTTP_LANES]) == ("5", "4", "8")
 
 
 @pytest.mark.parametrize(

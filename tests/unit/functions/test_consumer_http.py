@@ -1,13 +1,16 @@
-"""consumer B against a real local HTTP server: idempotency keys, retries, stop at first failure."""
+"""consumer B against a real local HTTP server: idempotency keys, retries, stop at first failure
+(one lane: the scripted answers below follow the batch order), and lanes per partition key."""
 
 from __future__ import annotations
 
 import base64
+import copy
+import json
 from typing import Any
 
 import pytest
 
-from functions import consumer_http
+from functions import _batch, consumer_http
 from functions._config import ConfigurationError
 from tests.unit.functions.fakes import FakeContext, rejected_logs
 from tests.waiting import wait_until
@@ -25,6 +28,12 @@ def failures(*seqs: str) -> dict[str, Any]:
 
 def event_ids(load_event) -> list[str]:
     return [record["eventID"] for record in load_event("dynamodb_clicks")["Records"]]
+
+
+@pytest.fixture(autouse=True)
+def one_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scripted tests need the strict batch order; the lane tests below set their own."""
+    monkeypatch.setenv("HTTP_LANES", "1")
 
 
 def test_each_row_is_posted_in_order_with_its_event_id_as_idempotency_key(http_sink, load_event):
@@ -156,3 +165,53 @@ def test_bad_tuning_values_are_refused(load_event, monkeypatch, setting):
     with pytest.raises(ConfigurationError, match=setting[0]):
         consumer_http.handler(load_event("kinesis_fanout_clicks"), FakeContext())
 
+
+
+def many_keys(load_event, keys: int, versions: int) -> dict[str, Any]:
+    """A batch of ``keys`` partition keys with ``versions`` records each, interleaved."""
+    template = load_event("kinesis_fanout_clicks")["Records"][0]
+    records = []
+    for position in range(keys * versions):
+        record = copy.deepcopy(template)
+        stream_record = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        stream_record["eventID"] = f"{position:032x}"
+        key = f"key-{position % keys}"
+        stream_record["dynamodb"]["Keys"]["uuid"]["S"] = key
+        record["kinesis"]["data"] = base64.b64encode(json.dumps(stream_record).encode()).decode()
+        record["kinesis"]["partitionKey"] = key
+        record["kinesis"]["sequenceNumber"] = str(49658003333333333333 + position)
+        records.append(record)
+    return {"Records": records}
+
+
+def test_lanes_keep_each_keys_order(http_sink, load_event, monkeypatch):
+    monkeypatch.setenv("HTTP_LANES", "4")
+    http_sink.delay_s = 0.002
+    event = many_keys(load_event, keys=12, versions=4)
+    assert consumer_http.handler(event, FakeContext()) == failures()
+    posted = http_sink.keys()
+    assert sorted(posted) == sorted(f"{n:032x}" for n in range(48))
+    for key in range(12):
+        mine = [eid for eid in posted if int(eid, 16) % 12 == key]
+        assert mine == sorted(mine), f"key-{key} posted out of order: {mine}"
+
+
+def test_a_refused_record_holds_back_only_its_own_lane(http_sink, load_event, monkeypatch, sleeps):
+    """key-0's first record is refused: its lane stops there, the other lanes deliver everything."""
+    lanes = 4
+    monkeypatch.setenv("HTTP_LANES", str(lanes))
+    event = many_keys(load_event, keys=8, versions=3)
+    http_sink.refuse = {f"{0:032x}": 400}
+    response = consumer_http.handler(event, FakeContext())
+    lane = [_batch.lane_of(r["kinesis"]["partitionKey"], lanes) for r in event["Records"]]
+    held = [r["kinesis"]["sequenceNumber"] for r, n in zip(event["Records"], lane) if n == lane[0]]
+    assert response == failures(*held)
+    delivered = {f"{i:032x}" for i, n in enumerate(lane) if n != lane[0]}
+    assert set(http_sink.keys()) == delivered | {f"{0:032x}"}
+    assert len(delivered) > 0  # the batch spans more than one lane
+
+
+def test_lane_of_is_stable_and_in_range():
+    assert _batch.lane_of("3f2b8c1e", 8) == _batch.lane_of("3f2b8c1e", 8)
+    assert {_batch.lane_of(f"k{i}", 8) for i in range(200)} == set(range(8))
+    assert _batch.lane_of("anything", 1) == 0

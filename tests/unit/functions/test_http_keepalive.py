@@ -51,11 +51,11 @@ def server() -> Iterator[_Counting]:
     httpd.closed = threading.Event()
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    _http._connections.clear()
+    _http._pool().clear()
     yield httpd
     httpd.shutdown()
     httpd.server_close()
-    _http._connections.clear()
+    _http._pool().clear()
 
 
 def _post(url: str, **headers: str) -> int:

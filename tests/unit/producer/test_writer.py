@@ -194,3 +194,24 @@ def test_another_schema_is_written_throughout() -> None:
     assert update["Key"] == delete["Key"] == {"pk": {"S": "id-1"}}
     assert update["ExpressionAttributeNames"]["#key"] == delete["ExpressionAttributeNames"]["#key"] == "pk"
     assert [r.ok for r in results] == [True, True, True]
+
+
+def test_a_vanished_endpoint_names_the_writes_in_flight_and_whether_they_may_have_landed() -> None:
+    refused = EndpointConnectionError(endpoint_url="http://x")
+    fake = FakeDynamo(lambda m, kw: refused)
+    writer, _ = make_writer(fake, batch_size=2)
+    writer.submit(Op(OpKind.PUT, click(1)))
+    with pytest.raises(FatalWriteError) as caught:
+        writer.submit(Op(OpKind.PUT, click(2)))
+    assert [op.click.uuid for op in caught.value.in_flight] == ["id-1", "id-2"]
+    assert caught.value.maybe_applied is False  # every attempt was refused: certainly not written
+
+
+def test_a_lost_answer_before_the_endpoint_vanished_makes_the_write_unknown() -> None:
+    answers = iter([ReadTimeoutError(endpoint_url="http://x")])
+    fake = FakeDynamo(lambda m, kw: next(answers, EndpointConnectionError(endpoint_url="http://x")))
+    writer, _ = make_writer(fake, batch_size=1)
+    with pytest.raises(FatalWriteError) as caught:
+        writer.submit(Op(OpKind.PUT, click(1)))
+    assert [op.click.uuid for op in caught.value.in_flight] == ["id-1"]
+    assert caught.value.maybe_applied is True

@@ -1,0 +1,45 @@
+"""The small version of every chaos scenario as a test: 0 missing and 0 duplicated per sink
+(duplicates only where the scenario documents AWS's at-least-once), `sandbox verify` agreeing. The quickest run in `make test`, the rest in `make test-slow`."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chaos import isolated
+from tests.chaos.__main__ import SCENARIOS as TABLE_ORDER
+from tests.chaos.census import Event, count
+from tests.chaos.scenarios import SCENARIOS
+
+FAST = ("poison",)  # the quickest (~15 s on an idle machine, sandbox start included)
+#: Fails until issue 10 item 2 (persistence) is merged: the row says so itself.
+NEEDS_PERSISTENCE = ("restart",)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.slow] if name not in FAST else [])
+        for name in SCENARIOS
+    ],
+)
+def test_small_scenario_loses_and_duplicates_nothing(name: str) -> None:
+    row = isolated.run(name, small=True)
+    if name in NEEDS_PERSISTENCE and "needs issue 10 item 2" in row.message:
+        pytest.xfail(row.message)
+    # row.ok: 0 missing everywhere, 0 duplicated except where the scenario documents AWS's own
+    # at-least-once delivery (worker-kill: consumer A), and `sandbox verify` agreeing.
+    assert row.ok, row
+    assert row.sinks and all(c.missing == 0 for c in row.sinks.values()), row.sinks
+
+
+def test_the_census_counts_missing_and_duplicated_events() -> None:
+    plan = {"a": ["INSERT", "MODIFY"], "b": ["INSERT"]}
+    events = [Event("a", "1", "INSERT"), Event("a", "1", "INSERT"), Event("a", "3", "MODIFY"),
+              Event("b", "4", "INSERT"), Event("b", "5", "INSERT"), Event("z", "9", "INSERT")]
+    counted = count(plan, events)
+    assert (counted.expected, counted.found, counted.missing, counted.duplicated) == (3, 3, 0, 2)
+    assert count(plan, events[:1]).missing == 2
+
+
+def test_the_table_lists_every_scenario() -> None:
+    assert set(TABLE_ORDER) == set(SCENARIOS)
