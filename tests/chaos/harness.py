@@ -65,7 +65,7 @@ class Pipeline:
 
     settings: Settings
     state_dir: Path
-    stack: Any = None  # the EmbeddedStack when the pipeline runs in this process
+    stack: Any = None  # the InProcess endpoint and sink when the pipeline runs in this process
 
     @property
     def topology(self) -> Topology:
@@ -158,16 +158,34 @@ class Pipeline:
         return self.sandbox("verify", run_id).returncode
 
 
+@dataclass
+class InProcess:
+    """The endpoint and the sink as objects of this process (``sandbox up`` runs them as child
+    processes): a scenario can stop the endpoint's server and serve the same data again."""
+
+    emulator: Any
+    sink: Any
+
+
 @contextmanager
 def embedded(extra_env: dict[str, str] | None = None) -> Iterator[Pipeline]:
     """The embedded backend in this process, on free ports, with a throwaway state dir."""
-    from sandbox.embedded import EmbeddedStack  # imports moto: only when a scenario runs
+    from bootstrap import api
+    from emulator import Emulator, EmulatorConfig  # imports moto: only when a scenario runs
+    from sandbox.httpsink import HttpSink
 
     state_dir = Path(tempfile.mkdtemp(prefix="chaos-state-"))
-    env = sandbox_env(f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}/deliveries", state_dir)
+    env = {**sandbox_env(f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}/deliveries", state_dir),
+           **(extra_env or {})}
+    requested = Settings.from_env(env)
+    sink_port = int(requested.http_sink_url.split(":")[2].split("/")[0])
+    endpoint_port = int((requested.endpoint_url or "").rsplit(":", 1)[1])
     try:
-        with EmbeddedStack(Settings.from_env({**env, **(extra_env or {})})) as stack:
-            yield Pipeline(stack.settings, state_dir, stack)
+        with HttpSink("127.0.0.1", sink_port) as sink, \
+                Emulator(EmulatorConfig.from_env(env, host="127.0.0.1", port=endpoint_port)) as emulator:
+            settings = requested.with_overrides(endpoint_url=emulator.endpoint_url, http_sink_url=sink.url)
+            api.apply(settings)
+            yield Pipeline(settings, state_dir, InProcess(emulator, sink))
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)
 
