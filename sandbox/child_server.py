@@ -59,6 +59,7 @@ class ChildServer:
         self.health_path = health_path
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0  # where this run's output starts in the (appended) log
 
     @property
     def base_url(self) -> str:
@@ -75,6 +76,7 @@ class ChildServer:
             return self
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", self.module, "--host", self.host, "--port", str(self.port), *self.extra_args]
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own module, no shell
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -111,9 +113,18 @@ class ChildServer:
         except (urllib.error.URLError, OSError):
             return False
 
+    def output(self) -> list[str]:
+        """The lines this run of the child has written so far (e.g. its "state: …" line)."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                return log.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return []
+
     def _log_tail(self) -> str:
         try:
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            lines = [line for line in self.output() if line.strip()]
         except OSError:
             return ""
         return lines[-1] if lines else ""
