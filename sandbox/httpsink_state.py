@@ -164,6 +164,35 @@ class SinkState:
                 self._latencies.append(latency)
             return Outcome.CREATED, delivery, "recorded"
 
+    # --- persistence (emulator/persistence.py snapshots it with the emulator, at one instant) ---
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while a snapshot is taken, so deliveries and the mappings' checkpoints agree."""
+        return self._lock
+
+    def saved_state(self) -> dict[str, Any]:
+        """References to what survives a restart; call with ``lock`` held, pickle before releasing it."""
+        return {
+            "deliveries": self._deliveries,
+            "failed_attempts": self._failed_attempts,
+            "counters": self._counters,
+            "valid_seen": self._valid_seen,
+        }  # faults are left out on purpose: a restart ends any injected misbehaviour
+
+    def restore_state(self, data: dict[str, Any]) -> None:
+        """Take over a snapshot's deliveries (before the sink serves)."""
+        with self._lock:
+            self._deliveries = list(data["deliveries"])
+            self._by_key = {d.key: d for d in self._deliveries}
+            self._full_bodies = deque(d for d in self._deliveries if not d.body_trimmed)
+            while len(self._full_bodies) > self.max_bodies:
+                self._full_bodies.popleft().trim()
+            self._latencies.clear()
+            self._latencies.extend(x for d in self._deliveries if (x := _latency_ms(d)) is not None)
+            self._failed_attempts = dict(data["failed_attempts"])
+            self._counters = data["counters"]
+            self._valid_seen = int(data["valid_seen"])
+
     def set_faults(self, data: Any) -> Faults:
         with self._lock:
             self.faults = Faults.parse(data, self.faults)
