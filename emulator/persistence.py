@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from emulator import moto_state
-from emulator.snapshot_file import Header, SnapshotError, read, write_atomic
+from emulator.server import VERSION
+from emulator.snapshot_file import Header, SnapshotError, read, read_header, write_atomic
 
 if TYPE_CHECKING:
     from emulator.lambda_service.mappings import MappingRegistry
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("emulator.persistence")
 
 DEFAULT_INTERVAL = 1.0
-PROJECT_VERSION = "0.1.0"
+PROJECT_VERSION = VERSION  # the project version the header records
 
 
 class Part(Protocol):
@@ -105,12 +106,9 @@ def load(path: Path) -> Loaded | None:
     try:
         payload = pickle.loads(data)
     except Exception as error:  # noqa: BLE001 - any unpickling failure means "unusable", never half-loaded
-        raise SnapshotError(
-            f"the saved state {path} cannot be loaded ({type(error).__name__}: {error}); "
-            "run `sandbox reset` to start fresh (or --no-persist)"
-        ) from None
+        raise SnapshotError(path, f"cannot be loaded ({type(error).__name__}: {error})") from None
     if not isinstance(payload, dict) or "moto" not in payload:
-        raise SnapshotError(f"the saved state {path} is not a sandbox snapshot; run `sandbox reset` to start fresh")
+        raise SnapshotError(path, "holds no emulator state")
     return Loaded(path, header, payload)
 
 
@@ -208,8 +206,6 @@ class Snapshotter:
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the snapshot writer failed: {message.strip() or f'exit status {status}'}")
         try:
-            from emulator.snapshot_file import read_header
-
             self.last = read_header(self.path)
         except SnapshotError as error:
             raise RuntimeError(str(error)) from None

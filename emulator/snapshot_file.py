@@ -24,11 +24,15 @@ from typing import Any
 MAGIC = "emulator-snapshot"
 #: Bump when the payload's layout changes (or moto's pickled classes do): old files are then refused.
 FORMAT_VERSION = 1
-RESET_HINT = "sandbox reset"
 
 
 class SnapshotError(Exception):
-    """A snapshot exists but cannot be used; the message names the file and the fix."""
+    """A snapshot exists but cannot be used: ``message`` says which file and why; str() adds the fix."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        self.path = path
+        self.message = f"the saved state {path} {why}"
+        super().__init__(f"{self.message}; delete it to start fresh")
 
 
 @dataclass(frozen=True)
@@ -84,26 +88,22 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _refuse(path: Path, why: str) -> SnapshotError:
-    return SnapshotError(f"the saved state {path} {why}; run `{RESET_HINT}` to start fresh (or --no-persist)")
-
-
 def read_header(path: Path) -> Header:
     """The header of ``path``, checked (magic, format version); raises SnapshotError."""
     try:
         with path.open("rb") as source:
             line = source.readline(64 * 1024)
     except OSError as error:
-        raise _refuse(path, f"cannot be read ({error.strerror or error})") from None
+        raise SnapshotError(path, f"cannot be read ({error.strerror or error})") from None
     try:
         data: dict[str, Any] = json.loads(line)
         header = Header(**data)
     except (ValueError, TypeError):
-        raise _refuse(path, "is not a snapshot this sandbox wrote (damaged header)") from None
+        raise SnapshotError(path, "is not a snapshot this sandbox wrote (damaged header)") from None
     if header.magic != MAGIC:
-        raise _refuse(path, "is not a snapshot this sandbox wrote")
+        raise SnapshotError(path, "is not a snapshot this sandbox wrote")
     if header.format_version != FORMAT_VERSION:
-        raise _refuse(
+        raise SnapshotError(
             path,
             f"has format version {header.format_version} (written by version {header.project_version}); "
             f"this sandbox reads version {FORMAT_VERSION} only",
@@ -119,7 +119,7 @@ def read(path: Path) -> tuple[Header, bytes]:
             source.readline(64 * 1024)
             payload = source.read()
     except OSError as error:
-        raise _refuse(path, f"cannot be read ({error.strerror or error})") from None
+        raise SnapshotError(path, f"cannot be read ({error.strerror or error})") from None
     if len(payload) != header.payload_bytes or hashlib.sha256(payload).hexdigest() != header.payload_sha256:
-        raise _refuse(path, f"is damaged (payload {len(payload)} of {header.payload_bytes} bytes, or its checksum differs)")
+        raise SnapshotError(path, f"is damaged (payload {len(payload)} of {header.payload_bytes} bytes, or its checksum differs)")
     return header, payload

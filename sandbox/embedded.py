@@ -17,9 +17,11 @@ from bootstrap import api
 from bootstrap.settings import DEFAULT_ENDPOINT, Settings
 from bootstrap.topology import Topology
 from emulator import Emulator, EmulatorConfig
+from emulator.persistence import Persistence
 from sandbox import ports
 from sandbox.errors import ConfigError, PortInUse
 from sandbox.httpsink import HttpSink
+from sandbox.saved_state import load_saved, snapshot_path
 
 DEFAULT_ENDPOINT_PORT = 4566
 DEFAULT_SINK_PORT = 8088
@@ -41,8 +43,9 @@ def endpoint_of(settings: Settings) -> tuple[str, int]:
 class EmbeddedStack:
     """Start order: sink (consumer B needs it), emulator, bootstrap apply. Stop: reverse."""
 
-    def __init__(self, settings: Settings, *, progress: Progress = lambda _: None) -> None:
+    def __init__(self, settings: Settings, *, progress: Progress = lambda _: None, persist: bool = False) -> None:
         self._requested = settings
+        self.persist = persist
         self._progress = progress
         self._stack = ExitStack()
         self.settings = settings
@@ -75,13 +78,18 @@ class EmbeddedStack:
         started = time.monotonic()
         (host, port), (sink_host, sink_port) = self.preflight()
 
+        persistence = self._persistence()
         self.sink = HttpSink(sink_host, sink_port)
+        if persistence is not None:
+            persistence.parts["httpsink"] = self.sink.state
+            if persistence.loaded is not None:
+                persistence.loaded.restore_part("httpsink", self.sink.state)
         self._stack.enter_context(_serving(self.sink, sink_host, sink_port, "the HTTP sink"))
         self._progress(f"HTTP sink (consumer B's endpoint) listening at {self.sink.url}")
         # EMULATOR_* variables (TTL sweep interval, retention, workers) apply; host and port come
         # from AWS_ENDPOINT_URL, so the sandbox and its clients agree on one address.
         config = EmulatorConfig.from_env(host=host, port=port, region=self._requested.region)
-        self.emulator = Emulator(config)
+        self.emulator = Emulator(config, persistence)
         self._stack.enter_context(_serving(self.emulator, host, port, "the AWS endpoint"))
         self._progress(f"emulator serving AWS APIs at {self.emulator.endpoint_url}")
         self.settings = self._requested.with_overrides(
@@ -91,6 +99,20 @@ class EmbeddedStack:
         self._progress("bootstrap: creating the pipeline (table, buckets, Kinesis, queue, role, 4 functions, mappings)")
         result = api.apply(self.settings, progress=lambda line: self._progress(f"  {line}"))
         self._progress(f"bootstrap: {result.summary()} ({time.monotonic() - started:.1f} s since start)")
+
+    def _persistence(self) -> Persistence | None:
+        """What to restore and where to save (None with --no-persist), said in one line."""
+        if not self.persist:
+            self._progress("state: not saved (--no-persist): this run starts empty and leaves nothing behind")
+            return None
+        path = snapshot_path(self._requested)
+        started = time.monotonic()
+        loaded = load_saved(path)
+        if loaded is None:
+            self._progress(f"state: none saved yet, starting fresh; saved to {path} while running (`sandbox reset` removes it)")
+        else:
+            self._progress(f"state: {loaded.describe()} in {time.monotonic() - started:.2f} s")
+        return Persistence(path, loaded)
 
     def stop(self) -> None:
         """Stop what was started, newest first (idempotent)."""
