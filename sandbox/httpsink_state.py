@@ -177,7 +177,8 @@ class SinkState:
             "failed_attempts": self._failed_attempts,
             "counters": self._counters,
             "valid_seen": self._valid_seen,
-        }  # faults are left out on purpose: a restart ends any injected misbehaviour
+            "faults": self.faults,  # a fault scenario goes on across a restart, as the deliveries do
+        }
 
     def restore_state(self, data: dict[str, Any]) -> None:
         """Take over a snapshot's deliveries (before the sink serves)."""
@@ -192,6 +193,7 @@ class SinkState:
             self._failed_attempts = dict(data["failed_attempts"])
             self._counters = data["counters"]
             self._valid_seen = int(data["valid_seen"])
+            self.faults = data.get("faults", self.faults)
 
     def set_faults(self, data: Any) -> Faults:
         with self._lock:
