@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("emulator.persistence")
 
-DEFAULT_INTERVAL = 1.0
 PROJECT_VERSION = VERSION  # the project version the header records
 
 
@@ -119,7 +118,7 @@ class Persistence:
     path: Path
     loaded: Loaded | None = None
     parts: dict[str, Part] = field(default_factory=dict)
-    interval: float = DEFAULT_INTERVAL
+    interval: float | None = None  # None: the emulator config's snapshot_interval
 
 
 @dataclass
@@ -131,11 +130,13 @@ class Snapshotter:
     functions: FunctionRegistry
     mappings: MappingRegistry
     parts: dict[str, Part] = field(default_factory=dict)
-    interval: float = DEFAULT_INTERVAL
+    interval: float = 1.0
     use_fork: bool = field(default_factory=lambda: sys.platform.startswith("linux") and hasattr(os, "fork"))
     last: Header | None = None
     last_duration_s: float = 0.0
+    last_pause_s: float = 0.0  # how long the last snapshot held the locks (requests waited that long)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
     _seen: tuple[int, Any] | None = None
 
@@ -169,7 +170,11 @@ class Snapshotter:
                 log.exception("snapshot to %s failed", self.path)
 
     def snapshot_now(self) -> Header | None:
-        """Take one snapshot (blocks until it is on disk)."""
+        """Take one snapshot (blocks until it is on disk; one at a time, so an older one never lands last)."""
+        with self._one_at_a_time:
+            return self._snapshot()
+
+    def _snapshot(self) -> Header | None:
         started = time.monotonic()
         with ExitStack() as held:
             held.enter_context(self.adapter.lock)
@@ -190,6 +195,7 @@ class Snapshotter:
                 os.close(writer)
             else:
                 self._write(refs)
+            self.last_pause_s = time.monotonic() - started
         if self.use_fork:
             self._wait_child(pid, reader)
         self.last_duration_s = time.monotonic() - started
