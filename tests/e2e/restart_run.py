@@ -65,11 +65,12 @@ class RestartRun:
         assert ready.is_set(), "sandbox up ended before it was ready:\n" + "".join(lines)
         return next((line.strip() for line in lines if line.startswith("state:")), "")
 
-    def kill(self) -> None:
-        """SIGKILL, as a crash or `kill -9` would (the process only: its workers exit on their own)."""
+    def kill(self, signum: int = signal.SIGKILL) -> None:
+        """SIGKILL, as a crash or `kill -9` would (the process only: its workers exit on their own),
+        or SIGTERM, as `sandbox down` sends."""
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+        os.kill(self.process.pid, signum)
+        self.process.wait(timeout=30)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -116,10 +117,14 @@ class Outcome:
 
 
 def run_with_kills(
-    state_dir: Path, clicks: int, kills: int = 2, verify_wait_s: float = 240.0, sink_latency_ms: int = 15
+    state_dir: Path,
+    clicks: int,
+    signals: tuple[int, ...] = (signal.SIGKILL, signal.SIGKILL),
+    verify_wait_s: float = 240.0,
+    sink_latency_ms: int = 15,
 ) -> Outcome:
-    """Produce ``clicks`` (with updates and deletes), SIGKILL the sandbox ``kills`` times while
-    consumer B is delivering them, start it again each time, then `sandbox verify` the run."""
+    """Produce ``clicks`` (with updates and deletes), stop the sandbox with each of ``signals`` in
+    turn while consumer B is delivering them, start it again each time, then `sandbox verify` the run."""
     began = time.monotonic()
     run = RestartRun(state_dir)
     states = [run.up()]
@@ -131,17 +136,17 @@ def run_with_kills(
         summary = json.loads(produced.stdout)
         expected = int(summary["expected_stream_records"])
         ended = time.time()
-        for _ in range(kills):
+        for signum in signals:
             wait_until(lambda: run.snapshot_time() > ended, timeout=30, what="a snapshot newer than the run's writes")
             start = run.deliveries()
             # Mid-pipeline: consumer B made progress in this life and has more to deliver.
             wait_until(lambda: start < run.deliveries(), timeout=60, what="consumer B to make progress")
             assert run.deliveries() < expected, "the pipeline finished before the kill: raise sink_latency_ms"
-            run.kill()
+            run.kill(signum)
             states.append(run.up())
             ended = time.time()  # nothing more is produced: any newer snapshot will do
         done = run.sandbox("verify", summary["run_id"], "--wait", str(verify_wait_s), timeout=verify_wait_s + 60)
     finally:
         run.stop()
-    return Outcome(summary["run_id"], clicks, kills, states, done.returncode, done.stdout + done.stderr,
+    return Outcome(summary["run_id"], clicks, len(signals), states, done.returncode, done.stdout + done.stderr,
                    time.monotonic() - began)
