@@ -42,6 +42,9 @@ emulator: $(STAMP) ## Run the embedded local AWS endpoint in the foreground
 bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput; BENCH_ARGS="--items 2000")
 	$(VPY) -m tests.bench.bench_emulator $(BENCH_ARGS)
 
+bench-persistence: $(STAMP) ## Benchmark persistence: writes/s with and without, snapshot size, restore time (BENCH_ARGS="--kill-run 3000")
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VPY) -m tests.bench.bench_persistence $(BENCH_ARGS)
+
 FIXTURES_OUT ?= tests/fixtures
 
 fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json (FIXTURES_OUT=dir)
@@ -122,8 +125,9 @@ test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainer
 
 .PHONY: images docker-up docker-down docker-logs docker-ps expire test-docker
 
-clean: ## Remove the virtualenv, caches and the downloaded wheelhouse (the images and the cached base stay)
+clean: ## Remove the virtualenv, caches, the downloaded wheelhouse and the embedded sandbox's saved state (the images and the cached base stay)
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -f $(STATE_DIR)/snapshot.bin $(STATE_DIR)/.snapshot.bin.*.tmp
 	rm -f docker/wheelhouse/*.whl docker/wheelhouse/.key
 
-.PHONY: help install test test-slow emulator bench-emulator clean
+.PHONY: help install test test-slow emulator bench-emulator bench-persistence clean

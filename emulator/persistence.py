@@ -18,7 +18,8 @@ milliseconds), releases the locks, and the child pickles and writes the file whi
 parent keeps serving (Redis's BGSAVE). Elsewhere it pickles under the locks.
 
 A SIGKILL or a crash loses what changed since the last snapshot (at most ``interval``
-seconds of writes); a clean stop (Ctrl-C, SIGTERM) refuses further writes, then takes a
+seconds of writes, more once the state is so big that writing it takes longer: the pause
+between snapshots stretches to twice the time one takes); a clean stop (Ctrl-C, SIGTERM) refuses further writes, then takes a
 final snapshot, so it loses nothing.
 """
 
@@ -158,8 +159,13 @@ class Snapshotter:
     def _fingerprint(self) -> tuple[int, Any]:
         return self.adapter.changes, [(r["uuid"], r["checkpoints"]) for r in self.mappings.records()]
 
+    def _pause(self) -> float:
+        """The next wait: ``interval``, stretched so writing a big state takes at most a third of the
+        time (the forked writer costs CPU the pipeline would use, on a 2-core laptop too)."""
+        return max(self.interval, 2 * self.last_duration_s)
+
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.wait(self._pause()):
             seen = self._fingerprint()
             if seen == self._seen:
                 continue

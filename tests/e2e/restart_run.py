@@ -35,6 +35,7 @@ class RestartRun:
     state_dir: Path
     endpoint_port: int = field(default_factory=free_port)
     sink_port: int = field(default_factory=free_port)
+    up_args: tuple[str, ...] = ()  # more `sandbox up` options (e.g. --no-persist)
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
 
@@ -45,7 +46,7 @@ class RestartRun:
     def up(self, timeout: float = 90.0) -> str:
         """Start `sandbox up` and wait for "ready"; returns its "state: …" line."""
         self.process = subprocess.Popen(
-            UP, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [*UP, *self.up_args], cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, text=True, start_new_session=True,
         )
         lines: list[str] = []
