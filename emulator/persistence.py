@@ -25,6 +25,7 @@ final snapshot, so it loses nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("emulator.persistence")
 
+#: How much the forked writer yields the CPU to the emulator's own threads and the function workers.
+CHILD_NICENESS = 10
 PROJECT_VERSION = VERSION  # the project version the header records
 
 
@@ -103,10 +106,15 @@ def load(path: Path) -> Loaded | None:
     if not path.exists():
         return None
     header, data = read(path)
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new objects would set off collection passes that find nothing to free
     try:
         payload = pickle.loads(data)
     except Exception as error:  # noqa: BLE001 - any unpickling failure means "unusable", never half-loaded
         raise SnapshotError(path, f"cannot be loaded ({type(error).__name__}: {error})") from None
+    finally:
+        if collecting:
+            gc.enable()
     if not isinstance(payload, dict) or "moto" not in payload:
         raise SnapshotError(path, "holds no emulator state")
     return Loaded(path, header, payload)
@@ -252,6 +260,8 @@ def _child_write(path: Path, refs: dict[str, Any], report: int) -> None:
     code = 0
     try:
         _close_sockets()
+        os.nice(CHILD_NICENESS)  # the pipeline first: the snapshot takes the CPU left over
+        gc.disable()  # a short-lived copy: nothing to collect, and pickling needs no passes
         data = moto_state.dumps(refs)
         write_atomic(path, data, project_version=PROJECT_VERSION, summary=summarize(refs))
     except BaseException as error:  # noqa: BLE001 - report anything to the parent, then exit

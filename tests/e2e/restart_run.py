@@ -122,7 +122,7 @@ def run_with_kills(
     clicks: int,
     signals: tuple[int, ...] = (signal.SIGKILL, signal.SIGKILL),
     verify_wait_s: float = 240.0,
-    sink_latency_ms: int = 15,
+    sink_latency_ms: int = 30,
 ) -> Outcome:
     """Produce ``clicks`` (with updates and deletes), stop the sandbox with each of ``signals`` in
     turn while consumer B is delivering them, start it again each time, then `sandbox verify` the run."""
@@ -137,15 +137,14 @@ def run_with_kills(
         summary = json.loads(produced.stdout)
         expected = int(summary["expected_stream_records"])
         ended = time.time()
-        for signum in signals:
-            wait_until(lambda: run.snapshot_time() > ended, timeout=30, what="a snapshot newer than the run's writes")
-            start = run.deliveries()
-            # Mid-pipeline: consumer B made progress in this life and has more to deliver.
-            wait_until(lambda: start < run.deliveries(), timeout=60, what="consumer B to make progress")
+        wait_until(lambda: run.snapshot_time() > ended, timeout=60, what="a snapshot newer than the run's writes")
+        for number, signum in enumerate(signals, start=1):
+            # Mid-pipeline: consumer B is at the n-th of len(signals)+1 equal steps of the run, with more to deliver.
+            mark = expected * number // (len(signals) + 1)
+            wait_until(lambda: run.deliveries() >= mark, timeout=300, interval=0.1, what=f"consumer B at {mark} deliveries")
             assert run.deliveries() < expected, "the pipeline finished before the kill: raise sink_latency_ms"
             run.kill(signum)
             states.append(run.up())
-            ended = time.time()  # nothing more is produced: any newer snapshot will do
         done = run.sandbox("verify", summary["run_id"], "--wait", str(verify_wait_s), timeout=verify_wait_s + 60)
     finally:
         run.stop()

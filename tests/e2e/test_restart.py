@@ -17,7 +17,7 @@ from .restart_run import run_with_kills
     [pytest.param((signal.SIGKILL, signal.SIGKILL), id="sigkill-twice"), pytest.param((signal.SIGTERM,), id="sigterm")],
 )
 def test_a_run_spanning_restarts_reconciles(tmp_path: Path, signals: tuple[int, ...]) -> None:
-    outcome = run_with_kills(tmp_path / "state", clicks=600, signals=signals, verify_wait_s=120, sink_latency_ms=40)
+    outcome = run_with_kills(tmp_path / "state", clicks=600, signals=signals, verify_wait_s=120, sink_latency_ms=60)
     assert outcome.state_lines[0].startswith("state: none saved yet, starting fresh")
     assert all("restored the saved state from" in line for line in outcome.state_lines[1:]), outcome.state_lines
     assert outcome.verify_rc == 0, outcome.verify_output
