@@ -29,6 +29,7 @@ import gc
 import logging
 import os
 import pickle
+import signal
 import stat
 import sys
 import threading
@@ -51,6 +52,8 @@ log = logging.getLogger("emulator.persistence")
 
 #: How much the forked writer yields the CPU to the emulator's own threads and the function workers.
 CHILD_NICENESS = 10
+#: A writer still busy after this long is taken to hang (a lock copied held by fork): killed.
+CHILD_DEADLINE_S = 300.0
 PROJECT_VERSION = VERSION  # the project version the header records
 
 
@@ -220,9 +223,20 @@ class Snapshotter:
         self.last = write_atomic(self.path, data, project_version=PROJECT_VERSION, summary=summarize(refs))
 
     def _wait_child(self, pid: int, reader: int) -> None:
+        """Reap the writer; one that hangs past CHILD_DEADLINE_S is killed (the previous snapshot stays)."""
+        deadline = time.monotonic() + CHILD_DEADLINE_S
+        status = None
+        while status is None:
+            done, code = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = code
+            elif time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                status = os.waitpid(pid, 0)[1]
+            else:
+                time.sleep(0.01)
         with os.fdopen(reader, "rb") as pipe:
             message = pipe.read().decode(errors="replace")
-        _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the snapshot writer failed: {message.strip() or f'exit status {status}'}")
         try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,7 +58,9 @@ def write_atomic(path: Path, payload: bytes, *, project_version: str, summary: d
         summary=dict(summary),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Named by hand, not with tempfile: a forked writer must take no lock another thread may have held.
+    temp = path.parent / f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(json.dumps(asdict(header)).encode() + b"\n")
