@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("emulator.persistence")
 
 #: How much the forked writer yields the CPU to the emulator's own threads and the function workers.
-CHILD_NICENESS = 10
+CHILD_NICENESS = 5  # mild: a starved writer means a longer loss window after a SIGKILL
 #: A writer still busy after this long is taken to hang (a lock copied held by fork): killed.
 CHILD_DEADLINE_S = 300.0
 PROJECT_VERSION = VERSION  # the project version the header records

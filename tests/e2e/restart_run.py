@@ -2,9 +2,9 @@
 and `sandbox verify` of the run at the end (the e2e test and the persistence benchmark share it).
 
 The run is written in full first (``sandbox produce --rate 0``: batched, a few seconds), then
-the sandbox is killed while the pipeline is still delivering it, once the latest snapshot is
-younger than the run's end (a SIGKILL loses what changed since the last snapshot, at most
-about a second: the producer's writes must be in it, the pipeline's progress need not be).
+the sandbox is killed while consumer B is still delivering it (the sink delays each delivery),
+each time once a snapshot of that life exists: a SIGKILL loses what changed since the last
+snapshot, so the first must hold every write of the run, and each later one some progress.
 """
 
 from __future__ import annotations
@@ -136,15 +136,20 @@ def run_with_kills(
         assert produced.returncode == 0, produced.stdout + produced.stderr
         summary = json.loads(produced.stdout)
         expected = int(summary["expected_stream_records"])
-        ended = time.time()
-        wait_until(lambda: run.snapshot_time() > ended, timeout=60, what="a snapshot newer than the run's writes")
-        for number, signum in enumerate(signals, start=1):
-            # Mid-pipeline: consumer B is at the n-th of len(signals)+1 equal steps of the run, with more to deliver.
-            mark = expected * number // (len(signals) + 1)
+        since = time.time()
+        for index, signum in enumerate(signals):
+            # Each life saves progress before it dies (the first: every write of the run).
+            wait_until(lambda: run.snapshot_time() > since, timeout=120, what="a snapshot newer than this life's start")
+            left = len(signals) - index  # kills still to come, this one included
+            # Mid-pipeline: consumer B made progress in this life (an equal share of what remains per kill
+            # to come) and has more to deliver.
+            now = run.deliveries()
+            mark = now + max(1, (expected - now) // (left + 1))
             wait_until(lambda: run.deliveries() >= mark, timeout=300, interval=0.1, what=f"consumer B at {mark} deliveries")
             assert run.deliveries() < expected, "the pipeline finished before the kill: raise sink_latency_ms"
             run.kill(signum)
             states.append(run.up())
+            since = time.time()
         done = run.sandbox("verify", summary["run_id"], "--wait", str(verify_wait_s), timeout=verify_wait_s + 60)
     finally:
         run.stop()
