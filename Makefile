@@ -127,7 +127,7 @@ test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainer
 
 clean: ## Remove the virtualenv, caches, the downloaded wheelhouse and the embedded sandbox's saved state (the images and the cached base stay)
 	rm -rf $(VENV) .pytest_cache build *.egg-info
-	rm -f $(STATE_DIR)/snapshot.bin $(STATE_DIR)/.snapshot.bin.*.tmp
+	rm -f $(STATE_DIR)/snapshot.bin $(STATE_DIR)/.snapshot.bin.*.tmp $(STATE_DIR)/httpsink.jsonl
 	rm -f docker/wheelhouse/*.whl docker/wheelhouse/.key
 
 .PHONY: help install test test-slow emulator bench-emulator bench-persistence clean

@@ -111,7 +111,7 @@ class Emulator:
         if saved is not None:
             if saved.loaded is not None:
                 apply_mappings(saved.loaded, self.mappings)
-            self.snapshotter = Snapshotter(saved.path, self.adapter, self.functions, self.mappings, saved.parts, saved.interval or cfg.snapshot_interval)
+            self.snapshotter = Snapshotter(saved.path, self.adapter, self.functions, self.mappings, saved.interval or cfg.snapshot_interval)
             self.snapshotter.start()
         self.logs.start()
         self.ttl.start()

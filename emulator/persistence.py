@@ -2,14 +2,14 @@
 
 What one snapshot holds, all from the same instant: moto's backends (tables and items,
 streams and their records, Kinesis shards, S3 objects, queues and messages, IAM, logs),
-our functions (with their zip packages) and mappings (with each shard's checkpoint),
-and any extra *parts* the caller registers (the HTTP sink's deliveries).
+and our functions (with their zip packages) and mappings (with each shard's checkpoint).
 
 Why one instant matters: a poller advances its checkpoint only after the function's
-writes (to S3, Kinesis, the sink) are done. Taking every part under every lock at once
-means a restored checkpoint never points past output the snapshot lacks (nothing
-skipped), and never lags behind more than the batch that was in flight (re-delivered,
-and absorbed by the idempotent sinks).
+writes (to S3, Kinesis) are done, and those pass through the lock that serializes moto.
+Taking moto's state and the checkpoints under that lock means a restored checkpoint never
+points past output the snapshot lacks (nothing skipped), and never lags behind more than
+the batch that was in flight (re-delivered, and absorbed by the idempotent sinks). Writes
+outside moto (the HTTP sink) must be durable once acknowledged: sandbox/httpsink_journal.py.
 
 Why fork: pickling 10,000 clicks' worth of state takes far longer than a request, and
 holding the lock that serializes requests for that long would stall the pipeline. On
@@ -34,10 +34,9 @@ import stat
 import sys
 import threading
 import time
-from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from emulator import moto_state
 from emulator.server import VERSION
@@ -55,18 +54,6 @@ CHILD_NICENESS = 5  # mild: a starved writer means a longer loss window after a 
 #: A writer still busy after this long is taken to hang (a lock copied held by fork): killed.
 CHILD_DEADLINE_S = 300.0
 PROJECT_VERSION = VERSION  # the project version the header records
-
-
-class Part(Protocol):
-    """Something outside the emulator whose state is snapshotted with it (the HTTP sink)."""
-
-    @property
-    def lock(self) -> AbstractContextManager[Any]: ...
-
-    def saved_state(self) -> Any:
-        """References to the state (called with ``lock`` held)."""
-
-    def restore_state(self, data: Any) -> None: ...
 
 
 @dataclass
@@ -87,13 +74,8 @@ class Loaded:
         shown = ", ".join(f"{counts[k]:,} {k.replace('_', ' ')}" for k in SUMMARY_ORDER if counts.get(k))
         return f"restored the saved state from {_age(self.age_s)} ago ({shown or 'empty'}) from {self.path}"
 
-    def restore_part(self, name: str, part: Part) -> None:
-        data = self.payload.get("parts", {}).get(name)
-        if data is not None:
-            part.restore_state(data)
 
-
-SUMMARY_ORDER = ("tables", "items", "stream_records", "kinesis_records", "objects", "messages", "functions", "mappings", "deliveries")
+SUMMARY_ORDER = ("tables", "items", "stream_records", "kinesis_records", "objects", "messages", "functions", "mappings")
 
 
 def _age(seconds: float) -> str:
@@ -125,11 +107,10 @@ def load(path: Path) -> Loaded | None:
 
 @dataclass
 class Persistence:
-    """How an Emulator persists: where, what to restore first, and which extra parts go along."""
+    """How an Emulator persists: where, and what to restore first."""
 
     path: Path
     loaded: Loaded | None = None
-    parts: dict[str, Part] = field(default_factory=dict)
     interval: float | None = None  # None: the emulator config's snapshot_interval
 
 
@@ -141,7 +122,6 @@ class Snapshotter:
     adapter: MotoAdapter
     functions: FunctionRegistry
     mappings: MappingRegistry
-    parts: dict[str, Part] = field(default_factory=dict)
     interval: float = 1.0
     use_fork: bool = field(default_factory=lambda: sys.platform.startswith("linux") and hasattr(os, "fork"))
     last: Header | None = None
@@ -193,15 +173,11 @@ class Snapshotter:
 
     def _snapshot(self) -> Header | None:
         started = time.monotonic()
-        with ExitStack() as held:
-            held.enter_context(self.adapter.lock)
-            for part in self.parts.values():
-                held.enter_context(part.lock)
+        with self.adapter.lock:
             refs = {
                 "moto": moto_state.capture(self.adapter.account_id),
                 "functions": self.functions.records(),
                 "mappings": self.mappings.records(),
-                "parts": {name: part.saved_state() for name, part in self.parts.items()},
             }
             if self.use_fork:
                 reader, writer = os.pipe()
@@ -249,9 +225,6 @@ def summarize(refs: dict[str, Any]) -> dict[str, int]:
     counts = moto_state.summary(refs["moto"])
     counts["functions"] = len(refs["functions"])
     counts["mappings"] = len(refs["mappings"])
-    sink = refs["parts"].get("httpsink")
-    if isinstance(sink, dict) and "deliveries" in sink:
-        counts["deliveries"] = len(sink["deliveries"])
     return counts
 
 

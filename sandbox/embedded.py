@@ -21,7 +21,8 @@ from emulator.persistence import Persistence
 from sandbox import ports
 from sandbox.errors import ConfigError, PortInUse
 from sandbox.httpsink import HttpSink
-from sandbox.saved_state import load_saved, snapshot_path
+from sandbox.httpsink_journal import Journal
+from sandbox.saved_state import journal_path, load_saved, snapshot_path
 
 DEFAULT_ENDPOINT_PORT = 4566
 DEFAULT_SINK_PORT = 8088
@@ -81,9 +82,11 @@ class EmbeddedStack:
         persistence = self._persistence()
         self.sink = HttpSink(sink_host, sink_port)
         if persistence is not None:
-            persistence.parts["httpsink"] = self.sink.state
-            if persistence.loaded is not None:
-                persistence.loaded.restore_part("httpsink", self.sink.state)
+            journal = journal_path(self._requested)
+            restored = self.sink.state.keep_in(Journal(journal))
+            self._progress(f"state: the HTTP sink's {restored:,} deliveries restored from {journal}" if restored
+                           else f"state: the HTTP sink records its deliveries in {journal}")
+            self._stack.callback(self.sink.state.close)
         self._stack.enter_context(_serving(self.sink, sink_host, sink_port, "the HTTP sink"))
         self._progress(f"HTTP sink (consumer B's endpoint) listening at {self.sink.url}")
         # EMULATOR_* variables (TTL sweep interval, retention, workers) apply; host and port come

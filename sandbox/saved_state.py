@@ -2,7 +2,8 @@
 
 ``<state dir>/snapshot.bin`` (see sandbox.state for where the state dir is) is written by
 emulator/persistence.py about once a second while something changes, and once more on
-a clean stop; `sandbox up` restores it on start unless ``--no-persist``.
+a clean stop; ``<state dir>/httpsink.jsonl`` gets each of the HTTP sink's deliveries before
+the sink answers. `sandbox up` restores both on start unless ``--no-persist``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from sandbox import state
 from sandbox.errors import SandboxError
 
 SNAPSHOT = "snapshot.bin"
+SINK_JOURNAL = "httpsink.jsonl"
 ENV_PERSIST = "SANDBOX_PERSIST"
 RESET_FIX = "`sandbox reset` removes it and the next `sandbox up` starts fresh; `sandbox up --no-persist` leaves it alone"
 
 
 def snapshot_path(settings: Settings) -> Path:
     return state.state_dir(settings) / SNAPSHOT
+
+
+def journal_path(settings: Settings) -> Path:
+    """The HTTP sink's deliveries (sandbox/httpsink_journal.py): saved apart, on every delivery."""
+    return state.state_dir(settings) / SINK_JOURNAL
 
 
 def load_saved(path: Path) -> Loaded | None:
@@ -50,6 +57,7 @@ def reset(settings: Settings) -> Removed | None:
         )
     path = snapshot_path(settings)
     leftovers = list(path.parent.glob(f".{SNAPSHOT}.*.tmp")) if path.parent.is_dir() else []
+    leftovers += [journal] if (journal := journal_path(settings)).exists() else []
     if not path.exists() and not leftovers:
         return None
     try:

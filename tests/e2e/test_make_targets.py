@@ -128,7 +128,7 @@ def test_make_clean_removes_only_the_build_state(tmp_path: Path) -> None:
         (wheelhouse / name).write_text("x")
     saved = tmp_path / "state"  # the embedded sandbox's saved state goes too; what else is there stays
     saved.mkdir()
-    for name in ("snapshot.bin", ".snapshot.bin.x1.tmp", "other.txt"):
+    for name in ("snapshot.bin", ".snapshot.bin.x1.tmp", "httpsink.jsonl", "other.txt"):
         (saved / name).write_text("x")
     done = _make("clean", env=_env(tmp_path, free_port()), cwd=copy)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -30,6 +30,7 @@ def _snapshot(tmp_path: Path) -> Path:
     path = tmp_path / "state" / saved_state.SNAPSHOT
     write_atomic(path, b"x" * 2_000_000, project_version="0.1.0", summary={"items": 1})
     (path.parent / f".{saved_state.SNAPSHOT}.abc.tmp").write_bytes(b"left by a kill mid-write")
+    (path.parent / saved_state.SINK_JOURNAL).write_text('{"delivery": {}}\n')
     return path
 
 
