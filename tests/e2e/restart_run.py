@@ -122,7 +122,7 @@ def run_with_kills(
     clicks: int,
     signals: tuple[int, ...] = (signal.SIGKILL, signal.SIGKILL),
     verify_wait_s: float = 240.0,
-    sink_latency_ms: int = 30,
+    sink_latency_ms: int = 60,
 ) -> Outcome:
     """Produce ``clicks`` (with updates and deletes), stop the sandbox with each of ``signals`` in
     turn while consumer B is delivering them, start it again each time, then `sandbox verify` the run."""
