@@ -69,6 +69,7 @@ def writes(persist: bool, clicks: int, single: int) -> dict[str, Any]:
         run.kill(signal.SIGTERM)  # a clean stop: the final snapshot
     if persist:
         result["snapshot_bytes"] = (run.state_dir / "snapshot.bin").stat().st_size
+        result["journal_bytes"] = (run.state_dir / "httpsink.jsonl").stat().st_size
         result["state_dir"] = str(run.state_dir)
     return result
 
@@ -123,8 +124,8 @@ def main() -> None:
         print(f"{'on' if row['persist'] else 'off':<12} {row.get('batch_writes_per_s', 0):>10.0f} {row.get('batch_pipeline_s', 0):>11.1f} "
               f"{row.get('single_writes_per_s', 0):>11.0f} {row.get('single_pipeline_s', 0):>11.1f} {row['ready_s']:>8.1f}")
     persisted = rows[1]
-    print(f"\nsnapshot size after {args.clicks:,} + {args.single:,} clicks (with their stream, Kinesis, lake, analytics "
-          f"and sink records): {persisted['snapshot_bytes'] / 1e6:.1f} MB")
+    print(f"\nsnapshot size after {args.clicks:,} + {args.single:,} clicks (with their stream, Kinesis, lake and analytics "
+          f"records): {persisted['snapshot_bytes'] / 1e6:.1f} MB; the HTTP sink's journal: {persisted['journal_bytes'] / 1e6:.1f} MB")
     restored = restore(persisted["state_dir"])
     print(f"restore: read+check+unpickle {restored['load_s']:.2f} s; emulator started with it {restored['emulator_start_with_restore_s']:.2f} s; "
           f"`sandbox up` ready in {restored['ready_s_restored']:.1f} s (fresh: {persisted['ready_s']:.1f} s)")
