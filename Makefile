@@ -48,6 +48,9 @@ bench: $(STAMP) ## Benchmark the pipeline (throughput, latency, cold start; BENC
 chaos: $(STAMP) ## Fault-injection scenarios on the embedded backend, one table row each (CHAOS_ARGS="--small --scenario flaky-sink")
 	$(VPY) -m tests.chaos $(CHAOS_ARGS)
 
+bench-persistence: $(STAMP) ## Benchmark persistence: writes/s with and without, snapshot size, restore time (BENCH_ARGS="--kill-run 3000")
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VPY) -m tests.bench.bench_persistence $(BENCH_ARGS)
+
 FIXTURES_OUT ?= tests/fixtures
 
 fixtures: $(STAMP) ## Record real pipeline events (embedded emulator) as tests/fixtures/*_recorded_*.json (FIXTURES_OUT=dir)
@@ -129,8 +132,9 @@ test-docker: $(STAMP) ## Run only the Docker tests (LocalStack via testcontainer
 
 .PHONY: images docker-up docker-down docker-logs docker-ps expire test-docker
 
-clean: ## Remove the virtualenv, caches and the downloaded wheelhouse (the images and the cached base stay)
+clean: ## Remove the virtualenv, caches, the downloaded wheelhouse and the embedded sandbox's saved state (the images and the cached base stay)
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -f $(STATE_DIR)/snapshot.bin $(STATE_DIR)/.snapshot.bin.*.tmp $(STATE_DIR)/httpsink.jsonl
 	rm -f docker/wheelhouse/*.whl docker/wheelhouse/.key
 
-.PHONY: help install test test-slow emulator bench-emulator bench chaos clean
+.PHONY: help install test test-slow emulator bench-emulator bench chaos bench-persistence clean

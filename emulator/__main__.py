@@ -8,10 +8,14 @@ import logging
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 
 from emulator.config import ConfigError, EmulatorConfig
 from emulator.core import Emulator
 from emulator.gc_tuning import GcTuner
+from emulator.persistence import Persistence, load
+from emulator.snapshot_file import SnapshotError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -21,7 +25,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION or us-east-1)")
     parser.add_argument("--ttl-interval", type=float, help="seconds between TTL sweeps (default 2; 0 disables)")
     parser.add_argument("--log-dir", help="also write function logs to files in this directory")
+    parser.add_argument("--snapshot", metavar="FILE",
+                        help="restore the state saved in FILE (if any) and keep saving it there (emulator/persistence.py)")
     return parser.parse_args(argv)
+
+
+def _persistence(snapshot: str | None) -> Persistence | None:
+    """What to restore from ``snapshot`` and where to save, said in one ``state:`` line."""
+    if not snapshot:
+        return None
+    path = Path(snapshot)
+    started = time.monotonic()
+    loaded = load(path)
+    if loaded is None:
+        print(f"state: none saved yet, starting fresh; saved to {path} while running (`sandbox reset` removes it)", flush=True)
+    else:
+        print(f"state: {loaded.describe()} in {time.monotonic() - started:.2f} s", flush=True)
+    return Persistence(path, loaded)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
+    try:
+        persistence = _persistence(args.snapshot)
+    except SnapshotError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        emulator = Emulator(config).start()
+        emulator = Emulator(config, persistence).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             print(f"emulator: port {config.port} on {config.host} is already in use: stop what runs there "

@@ -14,6 +14,7 @@ ENV_RETENTION_HOURS = "EMULATOR_STREAM_RETENTION_HOURS"
 ENV_MIN_RETENTION = "EMULATOR_STREAM_MIN_RETENTION_SECONDS"
 ENV_MAX_WORKERS = "EMULATOR_MAX_WORKERS_PER_FUNCTION"
 ENV_STREAM_READER = "EMULATOR_STREAM_READER"
+ENV_SNAPSHOT_INTERVAL = "EMULATOR_SNAPSHOT_INTERVAL"
 STREAM_READERS = ("memory", "http")
 
 DEFAULT_HOST = "127.0.0.1"
@@ -23,6 +24,7 @@ DEFAULT_TTL_INTERVAL = 2.0
 DEFAULT_RETENTION_HOURS = 24.0
 DEFAULT_MIN_RETENTION_SECONDS = 300.0
 DEFAULT_MAX_WORKERS = 8
+DEFAULT_SNAPSHOT_INTERVAL = 1.0
 ACCOUNT_ID = "000000000000"
 
 
@@ -57,6 +59,7 @@ class EmulatorConfig:
     max_workers_per_function: int = DEFAULT_MAX_WORKERS
     log_dir: str | None = None  # function logs as files too (CloudWatch Logs always)
     stream_reader: str = "memory"  # how pollers read DynamoDB streams: moto's memory, or the HTTP API
+    snapshot_interval: float = DEFAULT_SNAPSHOT_INTERVAL  # seconds between snapshots (with persistence on)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:
@@ -69,6 +72,7 @@ class EmulatorConfig:
             "retention_seconds": _number(env, ENV_RETENTION_HOURS, DEFAULT_RETENTION_HOURS, 0) * 3600,
             "min_retention_seconds": _number(env, ENV_MIN_RETENTION, DEFAULT_MIN_RETENTION_SECONDS, 0),
             "max_workers_per_function": int(_number(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS, 1)),
+            "snapshot_interval": _number(env, ENV_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_INTERVAL, 0.1),
         }
         reader = env.get(ENV_STREAM_READER, "memory").strip().lower() or "memory"
         if reader not in STREAM_READERS:

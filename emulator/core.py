@@ -23,6 +23,7 @@ from emulator.lambda_service.responses import LambdaApi
 from emulator.logs import LogHub
 from emulator.moto_adapter import MotoAdapter
 from emulator.change_signal import ChangeSignal
+from emulator.persistence import Persistence, Snapshotter, apply_mappings, apply_moto_and_functions
 from emulator.pollers import PollerDeps
 from emulator.runner import StreamMappingRunner
 from emulator.retention import Retention
@@ -53,8 +54,10 @@ def build_runtime_libs(target: Path) -> str:
 class Emulator:
     """An embedded local AWS endpoint: moto's data plane plus our Lambda service."""
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    def __init__(self, config: EmulatorConfig | None = None, persistence: Persistence | None = None) -> None:
         self.config = config or EmulatorConfig()
+        self.persistence = persistence
+        self.snapshotter: Snapshotter | None = None
         self._root: Path | None = None
         self._serving = False
         self._client_lock = threading.Lock()
@@ -74,6 +77,7 @@ class Emulator:
         self.adapter = MotoAdapter(cfg.account_id)
         self.signal = ChangeSignal()
         self.adapter.add_listener(self.signal.notify)
+        self.adapter.add_listener(self.adapter.touch)
         self.logs = LogHub(self.adapter, cfg.region, cfg.log_dir)
         self.functions = FunctionRegistry(
             account_id=cfg.account_id,
@@ -100,8 +104,16 @@ class Emulator:
         app = EndpointApp(self.adapter, LambdaApi(self.functions, self.mappings), cfg.account_id, self.ttl.sweep)
         self.server = EndpointServer(app, cfg.host, cfg.port)
         self.retention = Retention(self.adapter, self.mappings.all, cfg.retention_seconds, cfg.min_retention_seconds)
+        saved = self.persistence
+        if saved is not None and saved.loaded is not None:
+            apply_moto_and_functions(saved.loaded, self.adapter, self.functions)
         self.server.start()
         self._serving = True
+        if saved is not None:
+            if saved.loaded is not None:
+                apply_mappings(saved.loaded, self.mappings)
+            self.snapshotter = Snapshotter(saved.path, self.adapter, self.functions, self.mappings, saved.interval or cfg.snapshot_interval)
+            self.snapshotter.start()
         self.logs.start()
         self.ttl.start()
         self.retention.start()
@@ -132,6 +144,12 @@ class Emulator:
                 part.stop()
         if getattr(self, "mappings", None) is not None:
             self.mappings.stop_all()
+        if self.snapshotter is not None:
+            snapshotter, self.snapshotter = self.snapshotter, None
+            try:  # the last word on disk: pollers stopped, writes refused from here on
+                snapshotter.stop(final=True)
+            except Exception:  # noqa: BLE001 - the periodic snapshot stays; stopping must go on
+                log.exception("the final snapshot failed; the previous one is kept")
         if getattr(self, "functions", None) is not None:
             self.functions.close()
         if getattr(self, "mappings", None) is not None:
@@ -143,6 +161,7 @@ class Emulator:
             self.logs.stop()
         if getattr(self, "adapter", None) is not None:
             self.adapter.remove_listener(self.signal.notify)
+            self.adapter.remove_listener(self.adapter.touch)
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None

@@ -79,7 +79,15 @@ class MotoAdapter:
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.lock = threading.RLock()
+        #: Bumped by every request that may change moto's state (the snapshotter skips idle seconds).
+        self.changes = 0
+        #: Set once the final snapshot is taken: later writes would be lost, so they are refused.
+        self.frozen = False
         install_patches()
+
+    def touch(self) -> None:
+        """Note that moto's state may have changed."""
+        self.changes += 1
 
     @staticmethod
     def add_listener(listener: Callable[[], None]) -> None:

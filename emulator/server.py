@@ -91,6 +91,10 @@ class EndpointApp:
         except ClientDisconnected:
             return _json_error(start_response, "400 Bad Request", "The request body ended before its Content-Length")
         with self.adapter.lock:
+            if self.adapter.frozen:  # stopping, the final snapshot is taken: a write now would be lost
+                return _json_error(start_response, "503 Service Unavailable", "The endpoint is shutting down")
+            if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+                self.adapter.touch()
             # moto builds the whole body inside the call; materialize it under the lock.
             return list(self.moto(environ, start_response))
 

@@ -145,10 +145,11 @@ class ChildServer:
             process.wait(timeout=5)
 
 
-def emulator(host: str, port: int, region: str, log_path: Path) -> ChildServer:
+def emulator(host: str, port: int, region: str, log_path: Path, extra_args: tuple[str, ...] = ()) -> ChildServer:
     return ChildServer("emulator", "emulator", host, port, log_path, health_path="/_emulator/health",
-                       extra_args=("--region", region))
+                       extra_args=("--region", region, *extra_args))
 
 
-def http_sink(host: str, port: int, log_path: Path) -> ChildServer:
-    return ChildServer("HTTP sink", "sandbox.httpsink", host, port, log_path, health_path="/stats")
+def http_sink(host: str, port: int, log_path: Path, extra_args: tuple[str, ...] = ()) -> ChildServer:
+    return ChildServer("HTTP sink", "sandbox.httpsink", host, port, log_path, health_path="/stats",
+                       extra_args=extra_args)

@@ -19,8 +19,8 @@ import typer
 from typer.core import TyperGroup
 
 from sandbox.commands import (
-    backend, bootstrap, compose, dashboard, down, env, images, logs, produce, query, redrive, replay, status, trace, up,
-    verify,
+    backend, bootstrap, compose, dashboard, down, env, images, logs, produce, query, redrive, replay, reset, status, trace,
+    up, verify,
 )
 from sandbox.errors import EXIT_USAGE, SandboxError, boundary
 
@@ -75,6 +75,7 @@ app = typer.Typer(
 app.command("up")(up.up)
 app.command("status")(status.status)
 app.command("down")(down.down)
+app.command("reset")(reset.reset)
 app.command("produce")(produce.produce)
 app.add_typer(bootstrap.app, name="bootstrap")
 app.command("logs")(logs.logs)

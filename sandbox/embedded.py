@@ -18,11 +18,11 @@ from bootstrap.settings import DEFAULT_ENDPOINT, Settings
 from bootstrap.topology import Topology
 from emulator import EmulatorConfig
 from emulator.config import ConfigError as EmulatorConfigError
-from sandbox import ports
-from sandbox import child_server
+from sandbox import child_server, ports
 from sandbox.child_server import ChildExited, ChildServer
 from sandbox.errors import ConfigError, PortInUse, SandboxError
 from sandbox.httpsink import DELIVERIES_PATH
+from sandbox.saved_state import check_saved, journal_path, snapshot_path
 from sandbox.state import state_dir
 
 DEFAULT_ENDPOINT_PORT = 4566
@@ -45,8 +45,10 @@ def endpoint_of(settings: Settings) -> tuple[str, int]:
 class EmbeddedStack:
     """Start order: sink (consumer B needs it) and emulator (spawned together), bootstrap apply. Stop: reverse."""
 
-    def __init__(self, settings: Settings, *, progress: Progress = lambda _: None) -> None:
+    def __init__(self, settings: Settings, *, progress: Progress = lambda _: None, persist: bool = False) -> None:
+        """``persist``: restore the state saved in the state dir and keep saving it (`sandbox up`'s default)."""
         self._requested = settings
+        self.persist = persist
         self._progress = progress
         self._stack = ExitStack()
         self.settings = settings
@@ -87,15 +89,18 @@ class EmbeddedStack:
         except EmulatorConfigError as error:
             raise ConfigError(str(error), "fix or unset the EMULATOR_* variable it names") from None
         logs = state_dir(self._requested)
-        self.sink = child_server.http_sink(sink_host, sink_port, logs / "httpsink.log")
-        self.emulator = child_server.emulator(host, port, self._requested.region, logs / "emulator.log")
+        emulator_args, sink_args = self._persistence()
+        self.sink = child_server.http_sink(sink_host, sink_port, logs / "httpsink.log", sink_args)
+        self.emulator = child_server.emulator(host, port, self._requested.region, logs / "emulator.log", emulator_args)
         for child in (self.sink, self.emulator):  # both import at once; each is stopped on the way out
             self._stack.callback(child.stop)
             child.spawn()
         self._start_child(self.sink, sink_host, sink_port, "the HTTP sink")
         sink_url = f"{self.sink.base_url}{DELIVERIES_PATH}"
         self._progress(f"HTTP sink (consumer B's endpoint) listening at {sink_url} (process {self.sink.pid})")
+        self._relay_state(self.sink)
         self._start_child(self.emulator, host, port, "the AWS endpoint")
+        self._relay_state(self.emulator)
         self._progress(f"emulator serving AWS APIs at {self.emulator.base_url} "
                        f"(process {self.emulator.pid}, log {self.emulator.log_path})")
         self.settings = self._requested.with_overrides(endpoint_url=self.emulator.base_url, http_sink_url=sink_url)
@@ -109,6 +114,22 @@ class EmbeddedStack:
             self._stack.enter_context(_serving(child, host, port, what))
         except ChildExited as error:
             raise SandboxError(str(error), f"see {child.log_path}") from None
+
+    def _persistence(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The children's options for the saved state (none with --no-persist). The snapshot's
+        header is checked here, so a refused one is one line before anything starts; the
+        children load it and say what they restored (relayed by ``_relay_state``)."""
+        if not self.persist:
+            self._progress("state: not saved (--no-persist): this run starts empty and leaves nothing behind")
+            return (), ()
+        snapshot = snapshot_path(self._requested)
+        check_saved(snapshot)
+        return ("--snapshot", str(snapshot)), ("--journal", str(journal_path(self._requested)))
+
+    def _relay_state(self, child: ChildServer) -> None:
+        for line in child.output():
+            if line.startswith("state: "):
+                self._progress(line)
 
     def stop(self) -> None:
         """Stop what was started, newest first (idempotent)."""

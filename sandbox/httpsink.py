@@ -26,6 +26,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import asdict
 from types import TracebackType
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -305,9 +306,19 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535)] = DEFAULT_PORT,
     fail_ratio: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.0,
     latency_ms: Annotated[int, typer.Option(min=0, max=60_000)] = 0,
+    journal: Annotated[
+        Path | None,
+        typer.Option(help="Replay the deliveries recorded in this file, and record each new one there before answering."),
+    ] = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM."""
     sink = HttpSink(host, port, fail_ratio=fail_ratio, latency_ms=latency_ms)
+    if journal is not None:
+        from sandbox.httpsink_journal import Journal
+
+        restored = sink.state.keep_in(Journal(journal))
+        typer.echo(f"state: the HTTP sink's {restored:,} deliveries restored from {journal}" if restored
+                   else f"state: the HTTP sink records its deliveries in {journal}")
     try:
         sink.start()
     except OSError as error:
@@ -326,6 +337,7 @@ def serve(
     typer.echo(f"HTTP sink ready at {sink.url}", err=False)
     sink.serve_forever()
     tuner.stop()
+    sink.state.close()
     typer.echo("HTTP sink stopped", err=True)
 
 

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sandbox.httpsink_journal import Journal
+
 MAX_KEY_LENGTH = 256
 #: Deliveries whose whole body is kept (the newest); older ones keep TRIMMED_FIELDS.
 MAX_BODIES = 10_000
@@ -119,6 +121,7 @@ class SinkState:
     _failed_attempts: dict[str, int] = field(default_factory=dict, repr=False)
     _counters: _Counters = field(default_factory=_Counters, repr=False)
     _valid_seen: int = 0
+    _journal: Journal | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._latencies = deque(maxlen=self.latency_window)
@@ -153,21 +156,57 @@ class SinkState:
                 attempts=self._failed_attempts.pop(key, 0) + 1,
                 body=body,
             )
-            self._deliveries.append(delivery)
-            self._by_key[key] = delivery
-            self._counters.created += 1
-            self._full_bodies.append(delivery)
-            while len(self._full_bodies) > self.max_bodies:
-                self._full_bodies.popleft().trim()
-            latency = _latency_ms(delivery)
-            if latency is not None:
-                self._latencies.append(latency)
+            if self._journal is not None:  # before the 201: an acknowledged delivery survives a kill
+                self._journal.append({"delivery": delivery.as_dict()})
+            self._add(delivery)
             return Outcome.CREATED, delivery, "recorded"
+
+    def _add(self, delivery: Delivery) -> None:
+        """Record a new delivery (the lock held)."""
+        self._deliveries.append(delivery)
+        self._by_key[delivery.key] = delivery
+        self._counters.created += 1
+        self._full_bodies.append(delivery)
+        while len(self._full_bodies) > self.max_bodies:
+            self._full_bodies.popleft().trim()
+        latency = _latency_ms(delivery)
+        if latency is not None:
+            self._latencies.append(latency)
+
+    # --- persistence: sandbox/httpsink_journal.py ---------------------------------
+    def keep_in(self, journal: Journal) -> int:
+        """Replay ``journal`` (deliveries, faults, resets), then record every change in it; returns
+        the deliveries restored. Counters of faulted and duplicate requests start from zero, and a
+        delivery's ``attempts`` are those up to its recorded request (later duplicates are not journaled)."""
+        with self._lock:
+            for entry in journal.replay():
+                if "delivery" in entry:
+                    data = entry["delivery"]
+                    if data.get("key") not in self._by_key:
+                        self._add(Delivery(data["key"], int(data["received_at"]), int(data["attempts"]),
+                                           dict(data["body"]), bool(data.get("body_trimmed", False))))
+                elif "faults" in entry:
+                    self.faults = Faults.parse(entry["faults"])
+                elif entry.get("reset"):
+                    self._forget()
+            self._counters.requests = self._counters.created
+            journal.open()
+            self._journal = journal
+            return len(self._deliveries)
+
+    def close(self) -> None:
+        """Stop journaling (the sink has stopped)."""
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
 
     def set_faults(self, data: Any) -> Faults:
         with self._lock:
             self.faults = Faults.parse(data, self.faults)
             self._valid_seen = 0  # a new ratio applies from the next request on
+            if self._journal is not None:  # a fault scenario goes on across a restart
+                self._journal.append({"faults": asdict(self.faults)})
             return self.faults
 
     def deliveries(self) -> list[dict[str, Any]]:
@@ -192,13 +231,19 @@ class SinkState:
     def reset(self) -> None:
         """Forget deliveries and counters (faults stay as configured)."""
         with self._lock:
-            self._deliveries.clear()
-            self._by_key.clear()
-            self._full_bodies.clear()
-            self._latencies.clear()
-            self._failed_attempts.clear()
-            self._counters = _Counters()
-            self._valid_seen = 0
+            if self._journal is not None:
+                self._journal.append({"reset": True})
+            self._forget()
+
+    def _forget(self) -> None:
+        """Drop every delivery and counter (the lock held)."""
+        self._deliveries.clear()
+        self._by_key.clear()
+        self._full_bodies.clear()
+        self._latencies.clear()
+        self._failed_attempts.clear()
+        self._counters = _Counters()
+        self._valid_seen = 0
 
     @staticmethod
     def _parse(key: str | None, raw_body: bytes) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Deleting -> gone.
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import time
@@ -69,6 +70,19 @@ class Mapping:
     transition_reason: str = "USER_INITIATED"
     checkpoints: dict[str, int] = field(default_factory=dict)  # shard id -> next sequence to read
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    #: What a snapshot keeps of a mapping (the lock and the runner are rebuilt).
+    SAVED = ("uuid", "event_source_arn", "source_type", "function_name", "function_arn", "starting_position",
+             "starting_position_timestamp", "params", "enabled", "region", "account_id", "state", "last_modified",
+             "last_processing_result", "transition_reason", "checkpoints")
+
+    def record(self) -> dict[str, Any]:
+        """The mapping as a snapshot keeps it, checkpoints included (copies, taken under its lock)."""
+        with self.lock:
+            data = {name: getattr(self, name) for name in self.SAVED}
+            data["params"] = copy.deepcopy(self.params)
+            data["checkpoints"] = dict(self.checkpoints)
+            return data
 
     def param(self, name: str) -> Any:
         return self.params[name]
@@ -261,6 +275,22 @@ class MappingRegistry:
 
         threading.Thread(target=finish, daemon=True, name=f"delete-{mapping.uuid[:8]}").start()
         return snapshot
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every mapping (but those being deleted) as a snapshot keeps it."""
+        return [m.record() for m in self.all() if m.state is not MappingStateName.DELETING]
+
+    def restore(self, records: list[dict[str, Any]]) -> None:
+        """Recreate saved mappings and start their pollers at the saved checkpoints."""
+        for record in records:
+            mapping = Mapping(**record)
+            if mapping.state not in (MappingStateName.ENABLED, MappingStateName.DISABLED):
+                mapping.state = MappingStateName.ENABLING if mapping.enabled else MappingStateName.DISABLING
+            with self._lock:
+                self._mappings[mapping.uuid] = mapping
+                runner = self.runner_factory(mapping)
+                self._runners[mapping.uuid] = runner
+            runner.start()
 
     def all(self) -> list[Mapping]:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -66,6 +67,15 @@ class FunctionState:
     last_modified: float = field(default_factory=time.time)
     architectures: list[str] = field(default_factory=lambda: ["x86_64"])
     tags: dict[str, str] = field(default_factory=dict)
+    package: bytes = b""  # the uploaded zip, kept so a snapshot can restore the function as it was
+
+    #: What a snapshot keeps of a function (the rest is rebuilt: log, workers, code directory).
+    SAVED = ("name", "runtime", "role", "handler", "description", "timeout", "memory_size", "variables",
+             "code_sha256", "code_size", "revision", "revision_id", "last_modified", "architectures", "tags", "package")
+
+    def record(self) -> dict[str, Any]:
+        """The function as a snapshot keeps it (plain data: picklable, no workers)."""
+        return {name: getattr(self, name) for name in self.SAVED}
 
     def configuration(self) -> dict[str, Any]:
         return {
@@ -181,6 +191,7 @@ class FunctionRegistry:
                 shutil.rmtree(code_dir, ignore_errors=True)
                 raise ResourceConflict(f"Function already exist: {name}")
             state = FunctionState(
+                package=data,
                 name=name,
                 arn=self.arn(name),
                 runtime=params["Runtime"],
@@ -203,6 +214,22 @@ class FunctionRegistry:
             self._functions[name] = state
         state.pool.prewarm()
         return state
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every function as a snapshot keeps it."""
+        with self._lock:
+            return [state.record() for state in self._functions.values()]
+
+    def restore(self, records: list[dict[str, Any]]) -> None:
+        """Recreate saved functions (same code hash and revision id), before any request arrives."""
+        for record in records:
+            data = record["package"]
+            _, code_dir = unpack(self.root, record["name"], {"ZipFile": base64.b64encode(data).decode()})
+            state = FunctionState(arn=self.arn(record["name"]), code_dir=code_dir, log=self.logs.open(record["name"]), **record)
+            state.pool = WorkerPool(lambda state=state: self._worker_spec(state), state.log.write, self.max_workers)
+            with self._lock:
+                self._functions[state.name] = state
+            state.pool.prewarm()
 
     def _worker_spec(self, state: FunctionState) -> WorkerSpec:
         environment = {
@@ -255,6 +282,7 @@ class FunctionRegistry:
             old_dir, state.code_dir = state.code_dir, code_dir
             state.code_sha256 = code_sha256(data)
             state.code_size = len(data)
+            state.package = data
             if params.get("Architectures"):
                 state.architectures = list(params["Architectures"])
             self._changed(state)

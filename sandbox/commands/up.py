@@ -29,6 +29,7 @@ from sandbox.demo import DEFAULT_RATE, UNTIL_STOPPED_S, DemoProducer
 from sandbox.display import Display
 from sandbox.errors import AlreadyRunning, SandboxError, translate
 from sandbox.output import console, note
+from sandbox.saved_state import ENV_PERSIST
 from sandbox.signals import stop_on_signals
 from sandbox.stats import LATENCY_SINKS, SINK_STAGES, Snapshot, Stage
 
@@ -53,6 +54,15 @@ def up(
     dashboard_port: Annotated[
         int, typer.Option(min=0, max=65535, envvar=ENV_DASHBOARD_PORT, help="The dashboard's port on 127.0.0.1 (0: a free one).")
     ] = 0,
+    persist: Annotated[
+        bool,
+        typer.Option(
+            "--persist/--no-persist",
+            envvar=ENV_PERSIST,
+            help="Keep the state (tables, streams, checkpoints, objects, queues, functions, the sink's deliveries) "
+            "in the state dir and restore it on the next start; --no-persist: a throwaway run. `sandbox reset` removes it.",
+        ),
+    ] = True,
 ) -> None:
     """Run the embedded backend here: emulator, pipeline, HTTP sink and a producer (Ctrl-C stops).
 
@@ -69,7 +79,7 @@ def up(
         raise AlreadyRunning(running.pid, running.endpoint_url)
     from sandbox.embedded import EmbeddedStack  # imports the emulator (moto): only when needed
 
-    stack = EmbeddedStack(settings, progress=note)
+    stack = EmbeddedStack(settings, progress=note, persist=persist)
     (host, port), (sink_host, sink_port) = stack.preflight()
     if dashboard and dashboard_port:
         ports.require_free(

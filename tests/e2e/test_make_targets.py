@@ -126,10 +126,15 @@ def test_make_clean_removes_only_the_build_state(tmp_path: Path) -> None:
     wheelhouse = copy / "docker" / "wheelhouse"
     for name in ("README.md", ".key", "boto3-1.44.8-py3-none-any.whl"):
         (wheelhouse / name).write_text("x")
+    saved = tmp_path / "state"  # the embedded sandbox's saved state goes too; what else is there stays
+    saved.mkdir()
+    for name in ("snapshot.bin", ".snapshot.bin.x1.tmp", "httpsink.jsonl", "other.txt"):
+        (saved / name).write_text("x")
     done = _make("clean", env=_env(tmp_path, free_port()), cwd=copy)
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in copy.iterdir()) == ["Makefile", "docker", "keep.py"]
     assert [p.name for p in wheelhouse.iterdir()] == ["README.md"], "the downloaded wheels go, the README stays"
+    assert [p.name for p in saved.iterdir()] == ["other.txt"]
 
 
 @pytest.mark.slow
