@@ -98,9 +98,9 @@ class EmbeddedStack:
         self._start_child(self.sink, sink_host, sink_port, "the HTTP sink")
         sink_url = f"{self.sink.base_url}{DELIVERIES_PATH}"
         self._progress(f"HTTP sink (consumer B's endpoint) listening at {sink_url} (process {self.sink.pid})")
-        self._relay_state(self.sink)
         self._start_child(self.emulator, host, port, "the AWS endpoint")
-        self._relay_state(self.emulator)
+        self._relay_state(self.emulator)  # what was restored: the snapshot first, then the sink's journal
+        self._relay_state(self.sink)
         self._progress(f"emulator serving AWS APIs at {self.emulator.base_url} "
                        f"(process {self.emulator.pid}, log {self.emulator.log_path})")
         self.settings = self._requested.with_overrides(endpoint_url=self.emulator.base_url, http_sink_url=sink_url)

@@ -41,7 +41,9 @@ class RestartRun:
 
     @property
     def env(self) -> dict[str, str]:
-        return environment(self.endpoint_port, self.sink_port, self.state_dir)
+        # One lane per shard in consumer B: the delayed sink then paces it slowly enough for the
+        # kills to land mid-pipeline (8 lanes would finish a small run before the first kill).
+        return {**environment(self.endpoint_port, self.sink_port, self.state_dir), "SANDBOX_HTTP_LANES": "1"}
 
     def up(self, timeout: float = 90.0) -> str:
         """Start `sandbox up` and wait for "ready"; returns its "state: …" line."""
