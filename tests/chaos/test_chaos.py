@@ -12,7 +12,6 @@ from tests.chaos.scenarios import SCENARIOS
 
 FAST = ("poison",)  # the quickest (~15 s on an idle machine, sandbox start included)
 #: Fails until issue 10 item 2 (persistence) is merged: the row says so itself.
-NEEDS_PERSISTENCE = ("restart",)
 
 
 @pytest.mark.parametrize(
@@ -24,8 +23,6 @@ NEEDS_PERSISTENCE = ("restart",)
 )
 def test_small_scenario_loses_and_duplicates_nothing(name: str) -> None:
     row = isolated.run(name, small=True)
-    if name in NEEDS_PERSISTENCE and "needs issue 10 item 2" in row.message:
-        pytest.xfail(row.message)
     # row.ok: 0 missing everywhere, 0 duplicated except where the scenario documents AWS's own
     # at-least-once delivery (worker-kill: consumer A), and `sandbox verify` agreeing.
     assert row.ok, row

@@ -1,10 +1,9 @@
 """The whole sandbox stopped mid-stream (SIGTERM, then SIGKILL) and started again on its
 state dir, then reconciled.
 
-This needs state that survives a restart (issue 10 item 2, built in parallel): without
-it the restarted sandbox starts empty, the run's manifest is gone with the data lake,
-and the row says so. The scenario only uses `sandbox up`, its state dir and signals, so
-it passes unchanged once persistence is in.
+It relies on the state that survives a restart (docs/persistence.md): should the restarted
+sandbox start empty, the run's manifest is gone with the data lake, and the row says so
+(and fails).
 """
 
 from __future__ import annotations
@@ -37,8 +36,7 @@ def run(small: bool) -> Row:
         except ClientError as error:
             row.produced = summary.expected_stream_records
             row.message = (f"{clicks} clicks, then {', '.join(codes)}, restarted each time: the state did not survive "
-                           f"the restart (the run's manifest is gone: {error.response['Error']['Code']}); needs issue 10 "
-                           "item 2 (persistence), passes unchanged once it is merged")
+                           f"the restart (the run's manifest is gone: {error.response['Error']['Code']})")
             return row
         finish(row, pipeline, plan, [summary.run_id], timeout=300)
     row.message = f"{clicks} clicks, then {', '.join(codes)}, restarted each time; {row.message}"
