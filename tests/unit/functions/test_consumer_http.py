@@ -196,6 +196,28 @@ def test_lanes_keep_each_keys_order(http_sink, load_event, monkeypatch):
         assert mine == sorted(mine), f"key-{key} posted out of order: {mine}"
 
 
+def test_lanes_reuse_their_threads_and_connections_across_invocations(http_sink, load_event, monkeypatch):
+    """A warm worker keeps its lane threads, hence each thread's kept-alive connection: a pool per
+    invocation opened new connections every batch (issue 11: consumer B's p95 0.2 s -> 1.4 s)."""
+    import threading
+
+    from functions import _http
+
+    monkeypatch.setenv("HTTP_LANES", "4")
+    seen: list[set[threading.Thread]] = []  # the objects, not idents (an ident is reused)
+    connect = _http._connection
+
+    def tracking(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        seen[-1].add(threading.current_thread())
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(_http, "_connection", tracking)
+    for _ in range(3):
+        seen.append(set())
+        assert consumer_http.handler(many_keys(load_event, keys=12, versions=1), FakeContext()) == failures()
+    assert seen[1] <= seen[0] and seen[2] <= seen[0], "every invocation's lanes ran on the first one's threads"
+
+
 def test_a_refused_record_holds_back_only_its_own_lane(http_sink, load_event, monkeypatch, sleeps):
     """key-0's first record is refused: its lane stops there, the other lanes deliver everything."""
     lanes = 4
