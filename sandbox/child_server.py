@@ -123,10 +123,7 @@ class ChildServer:
             return []
 
     def _log_tail(self) -> str:
-        try:
-            lines = [line for line in self.output() if line.strip()]
-        except OSError:
-            return ""
+        lines = [line for line in self.output() if line.strip()]
         return lines[-1] if lines else ""
 
     def stop(self) -> None:

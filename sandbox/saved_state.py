@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap.settings import Settings
-from emulator.persistence import Loaded, load
 from emulator.snapshot_file import SnapshotError, read_header
 from sandbox import state
 from sandbox.errors import SandboxError
@@ -39,14 +38,6 @@ def check_saved(path: Path) -> None:
         return
     try:
         read_header(path)
-    except SnapshotError as error:
-        raise SandboxError(error.message, RESET_FIX) from None
-
-
-def load_saved(path: Path) -> Loaded | None:
-    """The saved state to restore (None: start fresh); an unusable file is a one-line error."""
-    try:
-        return load(path)
     except SnapshotError as error:
         raise SandboxError(error.message, RESET_FIX) from None
 

@@ -8,6 +8,7 @@ same pipeline from our own bootstrap and the same producer, sink and readers.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -230,21 +231,29 @@ class MiniStack(System):
                              f"or run without --peer)") from None
 
     def _installed(self) -> dict[str, str]:
+        """The versions of MiniStack, botocore and boto3 in its venv ({} when there is none)."""
         python = self.venv / "bin" / "python"
         if not python.exists():
             return {}
-        script = ("import importlib.metadata as m, json; print(json.dumps({n: m.version(n) "
-                  "for n in ('ministack', 'botocore', 'boto3') if __import__('importlib.util').util.find_spec(n)}))")
         try:
-            out = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True).stdout
+            out = subprocess.run([str(python), "-c", _VERSIONS_SCRIPT], capture_output=True, text=True, check=True).stdout
         except (subprocess.CalledProcessError, OSError):
             return {}
-        import json
-
         return dict(json.loads(out))
 
     def command(self, port: int) -> tuple[list[str], dict[str, str]]:
         return [str(self.executable)], {"GATEWAY_PORT": str(port), "LOG_LEVEL": "WARNING"}
 
+
+_VERSIONS_SCRIPT = """
+import importlib.metadata as metadata, json
+found = {}
+for name in ("ministack", "botocore", "boto3"):
+    try:
+        found[name] = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        pass
+print(json.dumps(found))
+"""
 
 PEERS: dict[str, type[System]] = {"ministack": MiniStack}

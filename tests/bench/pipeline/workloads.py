@@ -7,6 +7,7 @@ directly (``sinks.RunArrivals``); waits have deadlines.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from bootstrap.settings import Settings
 from producer.options import ProduceOptions, new_run_id
 from producer.run import ProduceSummary, produce
 from producer.target import resolve_topology
+from sandbox.sinkclient import SinkClient
 from tests.bench.pipeline import measures
 from tests.bench.pipeline.profile import Profiler, top
 from tests.bench.pipeline.sinks import SINKS, RunArrivals
@@ -53,9 +55,12 @@ def _own_cpu() -> float:
     return times.user + times.system
 
 
+#: The producer's state dir (where an aborted run lists its unsaved writes): one for the whole benchmark.
+STATE_DIR = tempfile.mkdtemp(prefix="bench-state-")
+
+
 def _settings(running: Running, prefix: str = "clicks") -> Settings:
-    state = tempfile.mkdtemp(prefix="bench-state-")
-    return Settings(endpoint_url=running.endpoint_url, http_sink_url=running.sink_url, prefix=prefix, state_dir=state)
+    return Settings(endpoint_url=running.endpoint_url, http_sink_url=running.sink_url, prefix=prefix, state_dir=STATE_DIR)
 
 
 def _deploy(settings: Settings) -> float:
@@ -199,11 +204,10 @@ def sandbox_up_cold(say: Say) -> float:
     endpoint_port, sink_port = free_port(), free_port()
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{endpoint_port}", "SANDBOX_HTTP_SINK_URL": f"http://127.0.0.1:{sink_port}",
            "SANDBOX_STATE_DIR": tempfile.mkdtemp(prefix="bench-up-")}
-    import os
-
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "up", "--no-live", "--no-dashboard", "--rate", "20"],
-                               cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-m", "sandbox", "up", "--no-live", "--no-dashboard",
+                                "--rate", "20"], cwd=ROOT, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         settings = Settings(endpoint_url=env["AWS_ENDPOINT_URL"], http_sink_url=env["SANDBOX_HTTP_SINK_URL"] + "/deliveries")
 
@@ -216,8 +220,6 @@ def sandbox_up_cold(say: Say) -> float:
                 for bucket, prefix in ((topology.data_lake_bucket, "raw/"), (topology.analytics_bucket, "clicks/")):
                     if not s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount"):
                         return False
-                from sandbox.sinkclient import SinkClient
-
                 return SinkClient(settings.http_sink_url).stats().deliveries > 0
             except Exception:  # noqa: BLE001 - not up yet: any failure means "not yet"
                 return False
@@ -225,11 +227,7 @@ def sandbox_up_cold(say: Say) -> float:
         wait_until(every_sink_has_one, 120, "sandbox up's first click in every sink", interval=0.1)
         return time.monotonic() - started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        Running("", "", [process]).stop()
 
 
 def _s3_mb(settings: Settings) -> float:

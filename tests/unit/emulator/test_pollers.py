@@ -188,12 +188,13 @@ def test_a_stopped_poller_keeps_the_checkpoint_of_a_batch_whose_failure_record_w
     mapping = _mapping(MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
     source, stop = FakeSource(2), threading.Event()
     deps = _deps(None, ChangeSignal(), lambda name, event: Outcome(error_payload("Boom", "x"), function_error="Unhandled"))
-    deps.destinations = FlakyDestination(failures=10**6)  # type: ignore[assignment]
+    destination = FlakyDestination(failures=10**6)
+    deps.destinations = destination  # type: ignore[assignment]
     poller = ShardPoller(mapping, source, deps, stop)  # type: ignore[arg-type]
     mapping.checkpoints[SHARD] = 1
     worker = threading.Thread(target=poller._process, args=(source.read(1, 10),), daemon=True)
     worker.start()
-    time.sleep(0.3)
+    wait_until(lambda: destination.failures < 10**6, timeout=5, what="the failure record refused once")
     stop.set()
     worker.join(timeout=5)
     assert not worker.is_alive()

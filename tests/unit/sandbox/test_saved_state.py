@@ -69,10 +69,10 @@ def test_an_unusable_snapshot_is_one_line_naming_sandbox_reset(tmp_path: Path) -
     header, _, payload = path.read_bytes().partition(b"\n")
     path.write_bytes(header.replace(f'"format_version": {FORMAT_VERSION}'.encode(), b'"format_version": 0') + b"\n" + payload)
     with pytest.raises(SandboxError) as refused:
-        saved_state.load_saved(path)
+        saved_state.check_saved(path)
     line = refused.value.line()
     assert "\n" not in line and "format version 0" in line and "sandbox reset" in line and "--no-persist" in line
 
 
 def test_no_snapshot_means_a_fresh_start(tmp_path: Path) -> None:
-    assert saved_state.load_saved(tmp_path / saved_state.SNAPSHOT) is None
+    assert saved_state.check_saved(tmp_path / saved_state.SNAPSHOT) is None
