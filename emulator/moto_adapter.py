@@ -85,16 +85,16 @@ class MotoAdapter:
         self.frozen = False
         install_patches()
 
-    def touch(self) -> None:
-        """Note that moto's state may have changed."""
+    def touch(self, _shard_id: str | None = None) -> None:
+        """Note that moto's state may have changed (also a record listener: takes the shard id)."""
         self.changes += 1
 
     @staticmethod
-    def add_listener(listener: Callable[[], None]) -> None:
+    def add_listener(listener: Callable[[str], None]) -> None:
         add_listener(listener)
 
     @staticmethod
-    def remove_listener(listener: Callable[[], None]) -> None:
+    def remove_listener(listener: Callable[[str], None]) -> None:
         remove_listener(listener)
 
     # -- DynamoDB streams --

@@ -27,24 +27,24 @@ from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
 from moto.kinesis.models import Shard
 
-_listeners: list[Callable[[], None]] = []
+_listeners: list[Callable[[str], None]] = []
 _local = threading.local()
 _patched = False
 
 
-def add_listener(listener: Callable[[], None]) -> None:
-    """Call ``listener`` after every stored stream or Kinesis record."""
+def add_listener(listener: Callable[[str], None]) -> None:
+    """Call ``listener(shard_id)`` after every stored stream or Kinesis record."""
     _listeners.append(listener)
 
 
-def remove_listener(listener: Callable[[], None]) -> None:
+def remove_listener(listener: Callable[[str], None]) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
 
 
-def _notify() -> None:
+def _notify(shard_id: str) -> None:
     for listener in list(_listeners):
-        listener()
+        listener(shard_id)
 
 
 # --- DynamoDB stream shard patches -------------------------------------------------
@@ -68,7 +68,7 @@ def _shard_add(self: StreamShard, old: Any, new: Any) -> None:
     record.emu_created = time.time()  # type: ignore[attr-defined]
     self.items.append(record)
     self._emu_next_seq = seq + 1  # type: ignore[attr-defined]
-    _notify()
+    _notify(self.id)
 
 
 def _shard_get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
@@ -187,7 +187,7 @@ def _kinesis_put(self: Shard, partition_key: str, data: str, explicit_hash_key: 
     seq = kinesis_last_seq(self) + 1
     self.records[seq] = Record(partition_key, data, seq, explicit_hash_key)
     self._emu_last_seq = seq  # type: ignore[attr-defined]
-    _notify()
+    _notify(self.shard_id)
     return str(seq)
 
 

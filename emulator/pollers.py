@@ -99,20 +99,20 @@ class ShardPoller:
             self.mapping.checkpoints[self.source.shard_id] = next_sequence
 
     def _loop(self) -> None:
-        seen = self.deps.signal.generation
+        seen = self.deps.signal.generation(self.source.shard_id)
         while not self.stop.is_set():
             if not self.mapping.enabled:
-                seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
+                seen = self.deps.signal.wait(self.source.shard_id, seen, IDLE_POLL_SECONDS)
                 continue
             if not self._parents_drained():
-                seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
+                seen = self.deps.signal.wait(self.source.shard_id, seen, IDLE_POLL_SECONDS)
                 continue
             position = self._position()
             batch = self._collect(position) if position is not None else None
             if not batch:
                 if batch is None:
                     self._result("PROBLEM: Stream not found (deleted or its stream was disabled)")
-                seen = self.deps.signal.wait(seen, IDLE_POLL_SECONDS)
+                seen = self.deps.signal.wait(self.source.shard_id, seen, IDLE_POLL_SECONDS)
                 continue
             self._process(batch)
 
@@ -140,12 +140,12 @@ class ShardPoller:
         if not records or window <= 0 or len(records) >= size:
             return self._within_payload(records)
         deadline = time.monotonic() + window
-        seen = self.deps.signal.generation
+        seen = self.deps.signal.generation(self.source.shard_id)
         while len(records) < size and not self.stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            seen = self.deps.signal.wait(seen, min(remaining, IDLE_POLL_SECONDS))
+            seen = self.deps.signal.wait(self.source.shard_id, seen, min(remaining, IDLE_POLL_SECONDS))
             more = self.source.read(records[-1].sequence + 1, size - len(records))
             records.extend(more or [])
         return self._within_payload(records)

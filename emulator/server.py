@@ -18,13 +18,15 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wsgi import get_input_stream
 
+from emulator.keepalive import BODY_READ, KeepAliveHandler
 from emulator.lambda_service.responses import LambdaApi
 from emulator.moto_adapter import MotoAdapter
+from emulator.moto_dispatch import CachedDispatcher
 
 SERVICES = ("dynamodb", "dynamodbstreams", "kinesis", "s3", "sqs", "sns", "iam", "sts", "logs", "lambda")
 VERSION = "0.1.0"
@@ -46,6 +48,7 @@ def _read_body_first(environ: dict[str, Any]) -> None:
     data = get_input_stream(environ, safe_fallback=True).read()
     environ["wsgi.input"] = io.BytesIO(data)
     environ["CONTENT_LENGTH"] = str(len(data))
+    environ[BODY_READ] = True
 
 
 def _json_error(start_response: Callable[..., Any], status: str, message: str) -> Iterable[bytes]:
@@ -62,7 +65,7 @@ class EndpointApp:
         self.expire_now = expire_now
         self.lambda_api = lambda_api
         self.account_id = account_id
-        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.moto = CachedDispatcher()
 
     def _health(self, start_response: Callable[..., Any], path: str) -> Iterable[bytes]:
         if path.startswith("/_localstack/init"):
@@ -104,8 +107,8 @@ class EndpointApp:
 REQUEST_TIMEOUT = 30.0
 
 
-class EndpointRequestHandler(MotoRequestHandler):
-    """moto's request handler with a socket timeout and JSON, not HTML, for malformed requests."""
+class EndpointRequestHandler(KeepAliveHandler, MotoRequestHandler):
+    """moto's request handler with keep-alive, a socket timeout and JSON, not HTML, for malformed requests."""
 
     timeout: float | None = REQUEST_TIMEOUT
 

@@ -100,7 +100,10 @@ def test_emulator_process_stops_cleanly(tmp_path: Path, stop_signal: int) -> Non
     wait_until(lambda: not [pid for pid in workers if Path(f"/proc/{pid}").exists()], timeout=5, what="no process left behind")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("emulator-")], "temp dir left behind"
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))  # the port is free again
+        # The port is free again, for a new endpoint (which binds with SO_REUSEADDR, as every
+        # server does: the closed keep-alive connections may linger in TIME_WAIT on it).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
 
 
 def test_port_in_use_is_a_clear_error() -> None:

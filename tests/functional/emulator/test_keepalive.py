@@ -1,0 +1,71 @@
+"""The endpoint keeps HTTP/1.1 connections open when it read the whole request, and closes them
+otherwise (an unread body would be taken for the next request line)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from emulator import Emulator
+
+AMZ_JSON = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, "
+                             "SignedHeaders=host, Signature=0"}
+
+
+@pytest.fixture
+def connection(emulator: Emulator) -> Iterator[http.client.HTTPConnection]:
+    url = urlsplit(emulator.endpoint_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    yield conn
+    conn.close()
+
+
+def _local_port(conn: http.client.HTTPConnection) -> int:
+    assert conn.sock is not None
+    return int(conn.sock.getsockname()[1])
+
+
+def test_moto_calls_share_one_connection(connection: http.client.HTTPConnection) -> None:
+    ports = set()
+    for _ in range(3):
+        connection.request("POST", "/", body=b"{}", headers=AMZ_JSON)
+        response = connection.getresponse()
+        assert response.status == 200, response.read()
+        assert "TableNames" in json.loads(response.read())
+        assert response.getheader("Connection") is None
+        ports.add(_local_port(connection))
+    assert len(ports) == 1, "each call reused the first call's connection"
+
+
+def test_a_request_without_a_body_keeps_the_connection(connection: http.client.HTTPConnection) -> None:
+    connection.request("GET", "/_emulator/health")
+    first = connection.getresponse()
+    first.read()
+    port = _local_port(connection)
+    connection.request("GET", "/_emulator/health")
+    second = connection.getresponse()
+    assert second.status == 200 and json.loads(second.read())["edition"] == "embedded"
+    assert _local_port(connection) == port
+
+
+def test_an_unread_body_closes_the_connection(connection: http.client.HTTPConnection) -> None:
+    # The Lambda API answers an unknown function without reading the body: the connection must
+    # close, or the body's bytes would be parsed as the next request.
+    connection.request("POST", "/2015-03-31/functions/no-such-function/invocations", body=b'{"GET / HTTP/1.1": 1}')
+    response = connection.getresponse()
+    assert response.status == 404
+    response.read()
+    assert response.getheader("Connection") == "close"
+
+
+def test_a_client_asking_to_close_gets_a_close(connection: http.client.HTTPConnection) -> None:
+    connection.request("POST", "/", body=b"{}", headers={**AMZ_JSON, "Connection": "close"})
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200
+    assert response.getheader("Connection") == "close"
