@@ -11,12 +11,15 @@ The endpoint reads every request body it passes to moto in full before answering
 the connection stays open: the ``Connection: close`` header is not sent, and werkzeug's
 drain reads nothing (the next request's bytes stay for the next ``handle_one_request``).
 Any other request closes its connection, as before. An idle connection is dropped after
-the handler's socket timeout.
+the handler's socket timeout, and every open one when the server stops
+(``OpenConnections.close_all``: socketserver's shutdown only stops accepting, and a
+kept-alive client would otherwise go on being served by a stopped endpoint).
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any, BinaryIO
 
 from werkzeug.serving import WSGIRequestHandler
@@ -28,6 +31,32 @@ BODY_READ = "emulator.body_read"
 def _has_no_body(environ: dict[str, Any]) -> bool:
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     return not chunked and environ.get("CONTENT_LENGTH", "") in ("", "0")
+
+
+class OpenConnections:
+    """The sockets of the connections a server is serving."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def discard(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+
+    def close_all(self) -> None:
+        """Shut every connection down: a handler blocked reading its next request sees the end."""
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its client
 
 
 class _DrainGuard:
@@ -52,14 +81,23 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     keeping_alive = False
     _environ: dict[str, Any] | None = None
+    #: Set per server (a subclass per server), so that stopping it can close what it serves.
+    connections: OpenConnections | None = None
 
     def setup(self) -> None:
         super().setup()
+        if self.connections is not None:
+            self.connections.add(self.connection)
         # The status line and headers go out in one write, the body in another: with Nagle's
         # algorithm on, the body waits for the ACK the client delays (40 ms per call).
         if self.connection.family in (socket.AF_INET, socket.AF_INET6):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.rfile = _DrainGuard(self.rfile, self)  # type: ignore[assignment]
+
+    def finish(self) -> None:
+        if self.connections is not None:
+            self.connections.discard(self.connection)
+        super().finish()
 
     def handle_one_request(self) -> None:
         self.keeping_alive = False

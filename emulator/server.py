@@ -23,7 +23,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wsgi import get_input_stream
 
-from emulator.keepalive import BODY_READ, KeepAliveHandler
+from emulator.keepalive import BODY_READ, KeepAliveHandler, OpenConnections
 from emulator.lambda_service.responses import LambdaApi
 from emulator.moto_adapter import MotoAdapter
 from emulator.moto_dispatch import CachedDispatcher
@@ -153,7 +153,8 @@ class EndpointServer:
     def __init__(self, app: EndpointApp, host: str, port: int, request_timeout: float = REQUEST_TIMEOUT) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
         _check_port_free(host, port)  # werkzeug would print its own message and sys.exit()
-        handler = type("Handler", (EndpointRequestHandler,), {"timeout": request_timeout})
+        self._connections = OpenConnections()
+        handler = type("Handler", (EndpointRequestHandler,), {"timeout": request_timeout, "connections": self._connections})
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="endpoint")
@@ -168,4 +169,5 @@ class EndpointServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._connections.close_all()
         self._thread.join(timeout=5)

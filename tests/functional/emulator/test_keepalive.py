@@ -6,11 +6,13 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from emulator import Emulator
+from emulator.server import EndpointServer
 
 AMZ_JSON = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
             "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, "
@@ -69,3 +71,22 @@ def test_a_client_asking_to_close_gets_a_close(connection: http.client.HTTPConne
     response.read()
     assert response.status == 200
     assert response.getheader("Connection") == "close"
+
+
+def test_stopping_the_server_closes_its_kept_alive_connections() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server = EndpointServer(app, "127.0.0.1", 0)  # type: ignore[arg-type]
+    server.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"ok"
+        assert conn.sock is not None  # kept alive
+        server.stop()
+        # The stopped server answers nothing more on it: the connection was shut down.
+        assert conn.sock.recv(1) == b""
+    finally:
+        conn.close()
