@@ -31,8 +31,6 @@ from tests.chaos.census import SinkCount
 from tests.e2e.sandbox_process import descendants, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Where a scenario runs: ``embedded`` (this process) or ``docker`` (a compose stack of its own).
-BACKENDS = ("embedded", "docker")
 BIN = Path(sys.executable).parent
 #: Drain polls start at POLL_S and slow down to MAX_POLL_S (the drain time's resolution):
 #: each poll reads every sink in full, which on a big run competes with the pipeline.
