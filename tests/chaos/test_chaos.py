@@ -6,6 +6,11 @@ engine probe's reason where no engine answers."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.chaos import isolated
@@ -44,6 +49,15 @@ def test_small_scenario_on_docker_loses_and_duplicates_nothing(name: str) -> Non
     assert row.ok, row
     assert row.sinks and all(c.missing == 0 and c.duplicated == 0 for c in row.sinks.values()), row.sinks
     assert row.verify == "exit 0", row
+
+
+def test_docker_asked_for_without_an_engine_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    done = subprocess.run([sys.executable, "-m", "tests.chaos", "--backend", "docker", "--small"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the Docker backend cannot run here: no Docker engine"), lines
 
 
 def test_the_census_counts_missing_and_duplicated_events() -> None:
