@@ -56,6 +56,10 @@ RUN pip install --quiet --no-deps --no-build-isolation --no-index --no-cache-dir
     && rm -rf /src/build /src/*.egg-info \
     && python -c "import bootstrap, emulator, functions, producer, sandbox"
 
+# The state dir, the user's own: a named volume mounted here (the emulator stack's snapshot
+# and the sink's journal) starts with this owner, so the services can write to it.
+RUN install -d -o sandbox -g sandbox /home/sandbox/.sandbox
+
 USER sandbox:sandbox
 WORKDIR /home/sandbox
 

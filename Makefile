@@ -45,7 +45,7 @@ bench-emulator: $(STAMP) ## Benchmark the embedded emulator (latency, throughput
 bench: $(STAMP) ## Benchmark the pipeline (throughput, latency, cold start; BENCH_ARGS="--peer ministack --soak 900")
 	$(VPY) -m tests.bench.pipeline $(BENCH_ARGS)
 
-chaos: $(STAMP) ## Fault-injection scenarios on the embedded backend, one table row each (CHAOS_ARGS="--small --scenario flaky-sink")
+chaos: $(STAMP) ## Fault-injection scenarios, one table row each (CHAOS_ARGS="--small --scenario flaky-sink --backend embedded|docker|all")
 	$(VPY) -m tests.chaos $(CHAOS_ARGS)
 
 bench-persistence: $(STAMP) ## Benchmark persistence: writes/s with and without, snapshot size, restore time (BENCH_ARGS="--kill-run 3000")

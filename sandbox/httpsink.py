@@ -298,6 +298,9 @@ class HttpSink:
 
 
 cli = typer.Typer(add_completion=False, help="The HTTP endpoint consumer B posts to.")
+#: The journal from the environment: the emulator's compose stack sets it (its command is shared
+#: with LocalStack's stack, whose endpoint keeps no state, so the sink keeps none there either).
+ENV_JOURNAL = "SANDBOX_HTTP_SINK_JOURNAL"
 
 
 @cli.command()
@@ -308,7 +311,8 @@ def serve(
     latency_ms: Annotated[int, typer.Option(min=0, max=60_000)] = 0,
     journal: Annotated[
         Path | None,
-        typer.Option(help="Replay the deliveries recorded in this file, and record each new one there before answering."),
+        typer.Option(help="Replay the deliveries recorded in this file, and record each new one there before answering.",
+                     envvar=ENV_JOURNAL),
     ] = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM."""

@@ -1,11 +1,14 @@
-"""What every scenario needs: an embedded sandbox on free ports, a producer run, the
-sink's faults, a drain wait with a deadline, the failure queue and `sandbox verify`."""
+"""What every scenario needs: a sandbox on free ports (embedded, or a compose stack on
+Docker: tests/chaos/docker_stack.py), a producer run, the sink's faults, a drain wait
+with a deadline, the failure queue and `sandbox verify`."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +28,7 @@ from producer.options import ProduceOptions
 from producer.run import ProduceSummary, produce
 from tests.chaos import census
 from tests.chaos.census import SinkCount
-from tests.e2e.sandbox_process import free_port
+from tests.e2e.sandbox_process import descendants, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -51,6 +54,7 @@ class Row:
 
     scenario: str
     produced: int = 0
+    backend: str = "embedded"
     sinks: dict[str, SinkCount] = field(default_factory=dict)
     drain_s: float | None = None
     failed_batches: int = 0
@@ -165,6 +169,55 @@ class InProcess:
 
     emulator: Any
     sink: Any
+
+    def worker_pids(self) -> list[int]:
+        """Live function workers below this process (they run in sessions of their own), from /proc."""
+        found = []
+        for pid in descendants(os.getpid()):
+            try:
+                if b"worker_runtime" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+            except OSError:
+                continue
+        return found
+
+    def kill_worker(self) -> int | None:
+        """SIGKILL one function worker at random; its pid (None: none was running)."""
+        pids = self.worker_pids()
+        if not pids:
+            return None
+        victim = random.choice(pids)
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            return None
+        return victim
+
+    def endpoint_outage(self, down_s: float) -> str:
+        """Stop the emulator's HTTP server and serve the same app (same data) again on the same port."""
+        from emulator.server import EndpointServer
+
+        emulator = self.emulator
+        old = emulator.server
+        app, (host, port) = old._server.app, old._server.server_address[:2]
+        old.stop()
+        time.sleep(down_s)  # the outage itself: its length is the fault
+        emulator.server = EndpointServer(app, host, port)
+        emulator.server.start()
+        return f"endpoint down {down_s:.0f} s mid-run (its server stopped, the data kept)"
+
+
+@contextmanager
+def started(backend: str) -> Iterator[Pipeline]:
+    """The pipeline on ``backend``: embedded in this process, or a compose stack of its own."""
+    if backend == "docker":
+        from tests.chaos.docker_stack import compose_stack
+
+        with compose_stack() as pipeline:
+            yield pipeline
+    else:
+        with embedded() as pipeline:
+            yield pipeline
 
 
 @contextmanager

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.chaos.harness import Row, embedded, finish
+from tests.chaos.harness import Row, finish, started
 
 WRITERS = 8
 
 
-def run(small: bool) -> Row:
+def run(small: bool, backend: str = "embedded") -> Row:
     clicks = 400 if small else 10_000
-    row = Row("burst" + (" (small)" if small else ""))
-    with embedded() as pipeline:
+    row = Row("burst" + (" (small)" if small else ""), backend=backend)
+    with started(backend) as pipeline:
         with ThreadPoolExecutor(WRITERS) as pool:
             summaries = list(pool.map(lambda _: pipeline.produce(clicks // WRITERS), range(WRITERS)))
         run_ids = [s.run_id for s in summaries]

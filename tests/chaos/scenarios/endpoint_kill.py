@@ -1,7 +1,9 @@
 """The AWS endpoint killed under the producer, then brought back.
 
 The endpoint's listening server is shut down mid-run (the data behind it stays, as
-when a LocalStack container's port goes away and comes back): the producer's writes
+when a LocalStack container's port goes away and comes back; on Docker the endpoint
+container is stopped, taking its final snapshot onto its volume, and started again
+on it, see tests/chaos/docker_stack.py): the producer's writes
 fail to connect and, past its retries, the run aborts; its manifest (in S3 behind the
 same endpoint) cannot be saved either. Checked: the producer's message names a file
 listing exactly the writes the stored manifest cannot tell about (in flight, and
@@ -21,23 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emulator.server import EndpointServer
 from tests.chaos import census
-from tests.chaos.harness import Pipeline, Row, embedded, finish
+from tests.chaos.harness import Pipeline, Row, finish, started
 
 KILL_AFTER_S = 2.0
 _EVENT = {"clicks": "INSERT", "updated": "MODIFY", "deleted": "REMOVE"}
-
-
-def _restart_endpoint(pipeline: Pipeline, down_s: float) -> None:
-    """Stop the emulator's HTTP server and serve the same app again on the same port."""
-    emulator = pipeline.stack.emulator
-    old = emulator.server
-    app, (host, port) = old._server.app, old._server.server_address[:2]
-    old.stop()
-    time.sleep(down_s)
-    emulator.server = EndpointServer(app, host, port)
-    emulator.server.start()
 
 
 def _table(pipeline: Pipeline, run_id: str) -> dict[str, dict[str, Any]]:
@@ -72,13 +62,13 @@ def _whole_plan(stored: dict[str, list[str]], unsaved: dict[str, Any], table: di
     return {uuid: sorted(set(names), key=list(_EVENT.values()).index) for uuid, names in plan.items()}
 
 
-def run(small: bool) -> Row:
+def run(small: bool, backend: str = "embedded") -> Row:
     # Both outages outlast the producer's own retries (8 attempts, backoff capped at 2 s: ~5 s).
     clicks, rate, down_s = (400, 150.0, 10.0) if small else (3000, 300.0, 20.0)
-    row = Row("endpoint-kill" + (" (small)" if small else ""))
+    row = Row("endpoint-kill" + (" (small)" if small else ""), backend=backend)
     run_id = f"chaos-endpoint-{int(time.time())}"
     outcome: dict[str, Any] = {}
-    with embedded() as pipeline:
+    with started(backend) as pipeline:
 
         def producer() -> None:
             try:
@@ -89,7 +79,7 @@ def run(small: bool) -> Row:
         thread = threading.Thread(target=producer)
         thread.start()
         time.sleep(1.0 if small else KILL_AFTER_S)
-        _restart_endpoint(pipeline, down_s)
+        outage = pipeline.stack.endpoint_outage(down_s)
         thread.join()
         said = str(outcome["error"]) if "error" in outcome else f"completed: {outcome['summary'].written} clicks"
         s3, bucket = pipeline.client("s3"), pipeline.topology.data_lake_bucket
@@ -109,7 +99,7 @@ def run(small: bool) -> Row:
     consistent = set(stored) <= set(table)
     exact = set(table) <= set(plan)
     row.ok = row.ok and consistent and exact
-    row.message = (f"endpoint down {down_s:.0f} s mid-run; producer said: {said!r}; stored manifest ({status}) lists "
+    row.message = (f"{outage}; producer said: {said!r}; stored manifest ({status}) lists "
                    f"{len(stored)} clicks, all in the table: {'yes' if consistent else 'NO'}; the table holds "
                    f"{len(table) - len(set(table) & set(stored))} more, all named by the producer: "
                    f"{'yes' if exact else 'NO'}; {queued} batch(es) exhausted their retries during the outage"

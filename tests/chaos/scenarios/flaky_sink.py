@@ -6,15 +6,15 @@ the sink's Idempotency-Key absorbs the repeats. Its latency is the figure to wat
 
 from __future__ import annotations
 
-from tests.chaos.harness import Row, embedded, finish
+from tests.chaos.harness import Row, finish, started
 
 FAIL_RATIO = 0.3
 
 
-def run(small: bool) -> Row:
+def run(small: bool, backend: str = "embedded") -> Row:
     clicks = 200 if small else 2000
-    row = Row("flaky-sink" + (" (small)" if small else ""))
-    with embedded() as pipeline:
+    row = Row("flaky-sink" + (" (small)" if small else ""), backend=backend)
+    with started(backend) as pipeline:
         pipeline.faults(FAIL_RATIO)
         summary = pipeline.produce(clicks)
         finish(row, pipeline, pipeline.plan(summary.run_id), [summary.run_id], timeout=120)

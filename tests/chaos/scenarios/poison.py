@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from tests.chaos import census
-from tests.chaos.harness import Row, embedded, finish
+from tests.chaos.harness import Row, finish, started
 
 
 def poison_items() -> dict[str, dict[str, Any]]:
@@ -30,11 +30,11 @@ def poison_items() -> dict[str, dict[str, Any]]:
     }
 
 
-def run(small: bool) -> Row:
+def run(small: bool, backend: str = "embedded") -> Row:
     clicks = 200 if small else 1000
-    row = Row("poison" + (" (small)" if small else ""))
+    row = Row("poison" + (" (small)" if small else ""), backend=backend)
     items = poison_items()
-    with embedded() as pipeline:
+    with started(backend) as pipeline:
         topology, ddb = pipeline.topology, pipeline.client("dynamodb")
         summaries: list[Any] = []
         producer = threading.Thread(target=lambda: summaries.append(pipeline.produce(clicks, rate=200)))

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 
-from tests.chaos.harness import Row, embedded, finish
+from tests.chaos.harness import Row, finish, started
 
 RETRIES_WAIT_S = 45.0  # after recovery: how long the mapping's own retries get before the redrive
 
 
-def run(small: bool) -> Row:
+def run(small: bool, backend: str = "embedded") -> Row:
     outage_s, clicks, rate = (8.0, 60, 20.0) if small else (60.0, 600, 20.0)
-    row = Row("sink-outage" + (" (small)" if small else ""))
-    with embedded() as pipeline:
+    row = Row("sink-outage" + (" (small)" if small else ""), backend=backend)
+    with started(backend) as pipeline:
         pipeline.faults(1.0)
         began = time.monotonic()
         summary = pipeline.produce(clicks, rate=rate)

@@ -4,8 +4,9 @@ The emulator runs each function in worker processes; a killed one fails its
 invocation (as Lambda reports a crashed runtime), the mapping retries the batch and a
 fresh worker takes it. Batches that keep landing on killed workers exhaust their
 retries (MaximumRetryAttempts 10) and go to the failure queue, as on AWS; `sandbox
-redrive` then delivers them. Workers are found from /proc (children of this process
-running worker_runtime.py), not through the emulator.
+redrive` then delivers them. Workers are found from /proc, not through the emulator:
+embedded, the children of this process running worker_runtime.py; on Docker, the same
+processes inside the endpoint container (``docker exec``, tests/chaos/docker_stack.py).
 
 Duplicates AWS makes too: a fanout worker killed after its PutRecords landed but
 before it answered is retried, and the retry puts those records into Kinesis again
@@ -18,51 +19,30 @@ the archive's (and consumer A's) mapping retries the same cut onto the same key
 
 from __future__ import annotations
 
-import os
-import random
-import signal
 import threading
 import time
-from pathlib import Path
 
-from tests.chaos.harness import Row, embedded, finish
-from tests.e2e.sandbox_process import descendants
+from tests.chaos.harness import Row, finish, started
 
 KILL_EVERY_S = 0.7
 #: After the producer ends, the kills go on this long: the batches still in flight get hit too.
 KILL_TAIL_S = 5.0
 
 
-def worker_pids() -> list[int]:
-    """Live function workers below this process (they run in sessions of their own)."""
-    found = []
-    for pid in descendants(os.getpid()):
-        try:
-            if b"worker_runtime" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            continue
-    return found
-
-
-def run(small: bool) -> Row:
+def run(small: bool, backend: str = "embedded") -> Row:
     clicks = 400 if small else 5000
-    row = Row("worker-kill" + (" (small)" if small else ""))
+    row = Row("worker-kill" + (" (small)" if small else ""), backend=backend)
     kills: list[int] = []
     stop = threading.Event()
 
-    def killer() -> None:
-        while not stop.wait(KILL_EVERY_S):
-            pids = worker_pids()
-            if pids:
-                victim = random.choice(pids)
-                try:
-                    os.kill(victim, signal.SIGKILL)
-                    kills.append(victim)
-                except ProcessLookupError:
-                    pass
+    with started(backend) as pipeline:
 
-    with embedded() as pipeline:
+        def killer() -> None:
+            while not stop.wait(KILL_EVERY_S):
+                victim = pipeline.stack.kill_worker()
+                if victim is not None:
+                    kills.append(victim)
+
         thread = threading.Thread(target=killer, daemon=True)
         thread.start()
         try:

@@ -118,17 +118,22 @@ def test_emulator_variant_is_the_same_stack_with_our_endpoint(
 ) -> None:
     emulator = resolved_emulator["services"]["emulator"]
     assert emulator["command"][:3] == ["python", "-m", "emulator"]
-    assert "volumes" not in emulator, "no Docker socket for the emulator"
+    sources = [str(volume.get("source", "")) for volume in emulator.get("volumes", [])]
+    assert not any("docker.sock" in source for source in sources), "no Docker socket for the emulator"
+    assert [volume["target"] for volume in emulator["volumes"]] == ["/home/sandbox/.sandbox"]  # its snapshot
     assert "LAMBDA_DOCKER_NETWORK" not in emulator.get("environment", {})
     assert "/_emulator/health" in emulator["healthcheck"]["test"][-1]
     assert emulator["ports"] == resolved["services"]["localstack"]["ports"]
     assert emulator["networks"].keys() == resolved["services"]["localstack"]["networks"].keys()
-    # The sandbox's services are the same but for the endpoint they talk to and wait for.
+    # The sandbox's services are the same but for the endpoint they talk to and wait for, and
+    # the sink's journal on the state volume (the emulator's stack keeps its state; LocalStack's does not).
     for name in ("bootstrap", "httpsink", "producer"):
         ours, theirs = dict(resolved_emulator["services"][name]), dict(resolved["services"][name])
         for service in (ours, theirs):
             service.pop("depends_on", None)
+            service.pop("volumes", None)
             service["environment"] = {k: v for k, v in (service.get("environment") or {}).items()
-                                      if k != "AWS_ENDPOINT_URL"}
+                                      if k not in ("AWS_ENDPOINT_URL", "SANDBOX_HTTP_SINK_JOURNAL")}
         assert ours == theirs, name
+    assert resolved_emulator["services"]["httpsink"]["volumes"] == emulator["volumes"]
     assert resolved_emulator["services"]["bootstrap"]["environment"]["AWS_ENDPOINT_URL"] == "http://emulator:4566"

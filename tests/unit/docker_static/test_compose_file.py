@@ -205,9 +205,21 @@ def test_emulator_runs_our_image_on_the_same_port(
 
 def test_emulator_gets_neither_the_docker_socket_nor_localstack_settings(emulator_services: dict[str, Any]) -> None:
     service = emulator_services["emulator"]
-    assert "volumes" not in service, "no Docker socket for the emulator"
+    assert not any("docker.sock" in volume for volume in service.get("volumes", [])), "no Docker socket for the emulator"
     assert not {"LAMBDA_DOCKER_NETWORK", "DOCKER_HOST", "LOCALSTACK_AUTH_TOKEN"} & set(environment(service))
     assert "/_emulator/health" in service["healthcheck"]["test"][-1]
+
+
+def test_emulator_stack_keeps_its_state_on_a_volume(emulator_services: dict[str, Any]) -> None:
+    """The snapshot and the sink's journal on one named volume: a container stopped or killed and
+    started again resumes (the restart and endpoint-kill chaos scenarios on Docker rely on it)."""
+    spec = interpolate(load(EMULATOR_FILE))
+    mounts = {name: dict(reversed(v.split(":")[:2]) for v in emulator_services[name]["volumes"])
+              for name in ("emulator", "httpsink")}  # target -> source
+    state_dir = "/home/sandbox/.sandbox"
+    assert mounts["emulator"][state_dir] == mounts["httpsink"][state_dir] in spec["volumes"]
+    assert option(command(emulator_services["emulator"]), "--snapshot").startswith(state_dir + "/")
+    assert environment(emulator_services["httpsink"])["SANDBOX_HTTP_SINK_JOURNAL"].startswith(state_dir + "/")
 
 
 def test_emulator_stack_points_the_services_at_its_endpoint(emulator_services: dict[str, Any]) -> None:
