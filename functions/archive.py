@@ -61,6 +61,7 @@ from ._stream import (
 )
 
 logger = Logger()
+_aws.warm("s3")  # in the init phase: the first invocation finds it made
 
 
 def _sequence(record: DynamoDBRecord) -> str:

@@ -38,6 +38,7 @@ from ._rows import decode, to_row
 from ._stream import KINESIS_SEQUENCE_DIGITS, sortable_sequence
 
 logger = Logger()
+_aws.warm("s3")  # in the init phase: the first invocation finds it made
 
 
 def _shard(record: KinesisStreamRecord) -> str:

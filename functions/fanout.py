@@ -41,6 +41,7 @@ from ._config import KINESIS_STREAM_NAME, required
 from ._stream import JunkRecord, item_key, validate
 
 logger = Logger()
+_aws.warm("kinesis")  # in the init phase: the first invocation finds it made
 
 MAX_CHUNK_RECORDS = 500
 MAX_CHUNK_BYTES = 5 * 1024 * 1024

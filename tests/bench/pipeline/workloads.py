@@ -158,12 +158,26 @@ def throughput(system: System, clicks: int, mixed: bool, timeout: float, say: Sa
     return figures
 
 
+#: Clicks of the warm-up run before a paced run (a run id of its own: not counted).
+WARM_UP_CLICKS = 20
+
+
+def _warm_up(settings: Settings, timeout: float, say: Say) -> None:
+    """A few clicks through every sink first, so a paced run measures the running pipeline:
+    its first records would otherwise wait for the functions' first invocations (workers
+    still starting, clients and connections being made), which the cold-start workload
+    measures on its own."""
+    warm = _produce(settings, count=WARM_UP_CLICKS, **_mix(True))
+    _drain(settings, warm, timeout, say)
+
+
 def paced_latency(system: System, rate: float, seconds: float, timeout: float, say: Say) -> Figures:
     figures = Figures()
     running = system.start()
     try:
         settings = _settings(running)
         _deploy(settings)
+        _warm_up(settings, timeout, say)
         summary = _produce(settings, duration=seconds, rate=rate, **_mix(True))
         figures.put("writes/s achieved", summary.rate)
         arrivals = _drain(settings, summary, timeout, say)
