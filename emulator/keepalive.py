@@ -11,8 +11,8 @@ The endpoint reads every request body it passes to moto in full before answering
 the connection stays open: the ``Connection: close`` header is not sent, and werkzeug's
 drain reads nothing (the next request's bytes stay for the next ``handle_one_request``).
 Any other request closes its connection, as before. An idle connection is dropped after
-the handler's socket timeout, and every open one when the server stops
-(``OpenConnections.close_all``: socketserver's shutdown only stops accepting, and a
+the handler's socket timeout, and one waiting for its next request when the server stops
+(``OpenConnections.close_waiting``: socketserver's shutdown only stops accepting, and a
 kept-alive client would otherwise go on being served by a stopped endpoint).
 """
 
@@ -34,25 +34,40 @@ def _has_no_body(environ: dict[str, Any]) -> bool:
 
 
 class OpenConnections:
-    """The sockets of the connections a server is serving."""
+    """The connections a server serves, and which of them wait for their next request.
+
+    Stopping closes the waiting ones only: a request in flight is answered first (its
+    connection then closes), because a request that moto carried out but whose answer is
+    lost leaves the client retrying something done, e.g. an S3 put landing twice.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sockets: set[socket.socket] = set()
+        self._waiting: dict[socket.socket, bool] = {}
+        self.closing = False
 
     def add(self, sock: socket.socket) -> None:
         with self._lock:
-            self._sockets.add(sock)
+            self._waiting[sock] = True
 
     def discard(self, sock: socket.socket) -> None:
         with self._lock:
-            self._sockets.discard(sock)
+            self._waiting.pop(sock, None)
 
-    def close_all(self) -> None:
-        """Shut every connection down: a handler blocked reading its next request sees the end."""
+    def mark(self, sock: socket.socket, *, waiting: bool) -> bool:
+        """Note whether ``sock`` waits for a request; False once the server is closing."""
         with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
+            if sock in self._waiting:
+                self._waiting[sock] = waiting
+            return not self.closing
+
+    def close_waiting(self) -> None:
+        """Stop serving: shut down the connections waiting for a next request (their handler
+        sees the end); the others end after the answer in flight."""
+        with self._lock:
+            self.closing = True
+            waiting = [sock for sock, idle in self._waiting.items() if idle]
+        for sock in waiting:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -102,7 +117,18 @@ class KeepAliveHandler(WSGIRequestHandler):
     def handle_one_request(self) -> None:
         self.keeping_alive = False
         self._environ = None  # a malformed next request must not inherit this one's verdict
+        if self.connections is not None and not self.connections.mark(self.connection, waiting=True):
+            self.close_connection = True  # the server is stopping: no next request
+            return
         super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        """The request line has arrived: from here on the connection is busy until answered;
+        once the server is closing, a new request is not taken (the client may retry it)."""
+        if self.connections is not None and not self.connections.mark(self.connection, waiting=False):
+            self.close_connection = True
+            return False
+        return bool(super().parse_request())
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
@@ -118,5 +144,7 @@ class KeepAliveHandler(WSGIRequestHandler):
     def _may_keep_alive(self) -> bool:
         environ = self._environ
         if environ is None or self.request_version != "HTTP/1.1" or self.close_connection:
+            return False
+        if self.connections is not None and self.connections.closing:
             return False
         return bool(environ.get(BODY_READ)) or _has_no_body(environ)

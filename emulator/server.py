@@ -169,5 +169,5 @@ class EndpointServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        self._connections.close_all()
+        self._connections.close_waiting()
         self._thread.join(timeout=5)

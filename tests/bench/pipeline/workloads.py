@@ -244,15 +244,17 @@ def sandbox_up_cold(say: Say) -> float:
         Running("", "", [process]).stop()
 
 
-def _s3_mb(settings: Settings) -> float:
-    """What the sinks hold in S3 (both buckets), in MB: data the endpoint keeps by design."""
+def _s3_usage(settings: Settings) -> tuple[float, int]:
+    """What the sinks hold in S3 (both buckets): MB and objects, data the endpoint keeps by design."""
     topology = resolve_topology(settings)
     s3 = client("s3", settings)
-    total = 0
+    total = objects = 0
     for bucket in (topology.data_lake_bucket, topology.analytics_bucket):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            total += sum(entry["Size"] for entry in page.get("Contents", []))
-    return total / 2**20
+            contents = page.get("Contents", [])
+            total += sum(entry["Size"] for entry in contents)
+            objects += len(contents)
+    return total / 2**20, objects
 
 
 def soak(system: System, seconds: float, rate: float, say: Say, ttl_seconds: int | None = None) -> Figures:
@@ -260,7 +262,8 @@ def soak(system: System, seconds: float, rate: float, say: Say, ttl_seconds: int
     what the sinks store in S3 (retained by design: the data lake only grows)."""
     figures = Figures()
     running = system.start()
-    samples: dict[str, list[tuple[float, float]]] = {"total": [], "endpoint": [], "workers": [], "HTTP sink": [], "S3": []}
+    samples: dict[str, list[tuple[float, float]]] = {"total": [], "endpoint": [], "workers": [], "HTTP sink": [], "S3": [],
+                                                     "S3 objects": []}
     try:
         settings = _settings(running)
         _deploy(settings)
@@ -281,9 +284,11 @@ def soak(system: System, seconds: float, rate: float, say: Say, ttl_seconds: int
                     samples[part].append((at, value))
                 samples["total"].append((at, sum(parts.values())))
                 if len(samples["total"]) % 12 == 0:
-                    samples["S3"].append((at, _s3_mb(settings)))
+                    megabytes, objects = _s3_usage(settings)
+                    samples["S3"].append((at, megabytes))
+                    samples["S3 objects"].append((at, float(objects)))
                     say(f"    soak {at:.0f}/{seconds:.0f} s: RSS " + ", ".join(f"{k} {v:.0f} MB" for k, v in parts.items())
-                        + f"; S3 holds {samples['S3'][-1][1]:.1f} MB")
+                        + f"; S3 holds {megabytes:.1f} MB in {objects:,} objects")
 
         sampler = threading.Thread(target=sample, daemon=True)
         reader = threading.Thread(target=read_sinks, daemon=True)
@@ -302,6 +307,7 @@ def soak(system: System, seconds: float, rate: float, say: Say, ttl_seconds: int
         for part in ("total", "endpoint", "workers", "HTTP sink"):
             figures.put(f"RSS slope after 1 min, {part} MB/min", measures.slope_per_minute(samples[part]))
         figures.put("S3 data growth MB/min", measures.slope_per_minute(samples["S3"]))
+        figures.put("S3 objects per min", measures.slope_per_minute(samples["S3 objects"]))
         figures.put("records missing at the end", sum(max(0, summary.expected_stream_records - counts[s]) for s in SINKS))
     finally:
         running.stop()

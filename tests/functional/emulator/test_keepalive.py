@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,5 +90,37 @@ def test_stopping_the_server_closes_its_kept_alive_connections() -> None:
         server.stop()
         # The stopped server answers nothing more on it: the connection was shut down.
         assert conn.sock.recv(1) == b""
+    finally:
+        conn.close()
+
+
+def test_a_request_in_flight_when_the_server_stops_is_answered() -> None:
+    entered = threading.Event()
+
+    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        entered.set()
+        time.sleep(0.5)  # the request being carried out while the server stops
+        start_response("200 OK", [("Content-Length", "4")])
+        return [b"done"]
+
+    server = EndpointServer(slow, "127.0.0.1", 0)  # type: ignore[arg-type]
+    server.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    answers: list[tuple[int, bytes, str | None]] = []
+
+    def ask() -> None:
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        answers.append((response.status, response.read(), response.getheader("Connection")))
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    try:
+        assert entered.wait(5)
+        server.stop()
+        asking.join(5)
+        # Carried out, so answered (a lost answer would make the client retry what was done),
+        # and the connection closes after it.
+        assert answers == [(200, b"done", "close")]
     finally:
         conn.close()
