@@ -37,8 +37,8 @@ def port_free(port: int) -> bool:
     return True
 
 
-def descendants(root: int) -> set[int]:
-    """Every live process below ``root`` (workers run in their own sessions, so not by group)."""
+def _children_by_parent() -> dict[int, list[int]]:
+    """Live processes by their parent's pid, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -49,6 +49,17 @@ def descendants(root: int) -> set[int]:
             continue
         if fields[0] != "Z":
             children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def children(root: int) -> set[int]:
+    """The live processes whose parent is ``root``."""
+    return set(_children_by_parent().get(root, []))
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below ``root`` (workers run in their own sessions, so not by group)."""
+    children = _children_by_parent()
     found: set[int] = set()
     todo = [root]
     while todo:

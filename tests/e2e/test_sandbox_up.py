@@ -16,7 +16,7 @@ import pytest
 from sandbox.backend import probe_docker
 from tests.waiting import wait_until
 
-from .sandbox_process import ROOT, Stack, alive, descendants, environment, free_port, port_free, started
+from .sandbox_process import ROOT, Stack, alive, children, descendants, environment, free_port, port_free, started
 
 SUMMARY = re.compile(r"summary: produced=(\d+) archived=(\d+) analytics=(\d+) http=(\d+) drained=(\w+)")
 
@@ -135,7 +135,10 @@ def test_a_killed_sandbox_up_leaves_no_endpoint_behind(tmp_path: Path) -> None:
         stack.read_until("ready in", timeout=60)
         wait_until(lambda: len(_workers(stack.process.pid)) >= 4, timeout=30, what="a worker per function")
         everything = descendants(stack.process.pid)
-        endpoints = [pid for pid in everything if "-m\x00emulator" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore")]
+        # Direct children only: the endpoint forks a child of the same command line for each
+        # snapshot it writes (emulator/persistence.py), which may be running at this moment.
+        endpoints = [pid for pid in children(stack.process.pid)
+                     if "-m\x00emulator" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore")]
         assert len(endpoints) == 1, "the endpoint is a child process of sandbox up"
         stack.process.kill()
         stack.process.wait(timeout=5)
