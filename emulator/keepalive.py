@@ -4,7 +4,7 @@ werkzeug's server ends every response with ``Connection: close``, because http.s
 cannot tell where an unread request body ends and the next request line starts; after
 each response it also drains whatever the client sent next. So every boto3 call to the
 endpoint opened a new TCP connection, and the server a new thread for it: measured with
-the pipeline benchmark's mixed workload, 1,521 connections for 1,524 requests.
+the pipeline benchmark's mixed workload, 1,521 connections, one per request.
 
 The endpoint reads every request body it passes to moto in full before answering
 (``BODY_READ`` marks it), and a request without a body has nothing to drain. For those
