@@ -13,6 +13,11 @@ What is patched, and why (FACTS.md has the measurements):
 - Kinesis shards: moto finds the last sequence number by copying every key
   (O(n) per put); ours keeps a counter so sequence numbers stay monotonic after
   trimming and insertion is O(1).
+- Instance tracking: moto's ``BaseModel.__new__`` appends every model object it ever
+  creates to a class-level list that nothing reads (moto 5.2.5): every DynamoDB item and
+  each deep copy of one, every stream and Kinesis record, S3 object, ACL, SQS message,
+  log event and shard iterator stays referenced after it is deleted, trimmed or expired.
+  Ours creates them untracked, so deleting and trimming free memory again.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.base_backend import model_data
+from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
@@ -199,6 +206,20 @@ def _kinesis_max_seq(self: Shard) -> int:
     return kinesis_last_seq(self)
 
 
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``BaseModel.__new__`` without the append to ``cls.instances_tracked`` (a leak)."""
+    return object.__new__(cls)
+
+
+def _stop_instance_tracking() -> None:
+    BaseModel.__new__ = _untracked_new  # type: ignore[method-assign, assignment]
+    for models in model_data.values():
+        for cls in models.values():
+            tracked = getattr(cls, "instances_tracked", None)
+            if isinstance(tracked, list):
+                tracked.clear()
+
+
 def install_patches() -> None:
     """Patch moto once per process (idempotent)."""
     global _patched
@@ -215,4 +236,5 @@ def install_patches() -> None:
     Shard.put_record = _kinesis_put  # type: ignore[method-assign]
     Shard.get_min_sequence_number = kinesis_min_seq  # type: ignore[method-assign]
     Shard.get_max_sequence_number = _kinesis_max_seq  # type: ignore[method-assign]
+    _stop_instance_tracking()
     _patched = True
