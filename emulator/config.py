@@ -15,6 +15,7 @@ ENV_MIN_RETENTION = "EMULATOR_STREAM_MIN_RETENTION_SECONDS"
 ENV_MAX_WORKERS = "EMULATOR_MAX_WORKERS_PER_FUNCTION"
 ENV_STREAM_READER = "EMULATOR_STREAM_READER"
 ENV_SNAPSHOT_INTERVAL = "EMULATOR_SNAPSHOT_INTERVAL"
+ENV_LOG_EVENTS_KEPT = "EMULATOR_LOG_EVENTS_KEPT"
 STREAM_READERS = ("memory", "http")
 
 DEFAULT_HOST = "127.0.0.1"
@@ -25,6 +26,9 @@ DEFAULT_RETENTION_HOURS = 24.0
 DEFAULT_MIN_RETENTION_SECONDS = 300.0
 DEFAULT_MAX_WORKERS = 8
 DEFAULT_SNAPSHOT_INTERVAL = 1.0
+#: Newest log events CloudWatch Logs keeps per function log stream (each invocation writes
+#: three or more: 15,000 a minute at 50 writes/s); 0 keeps all. The --log-dir files keep all.
+DEFAULT_LOG_EVENTS_KEPT = 20_000
 ACCOUNT_ID = "000000000000"
 
 
@@ -60,6 +64,7 @@ class EmulatorConfig:
     log_dir: str | None = None  # function logs as files too (CloudWatch Logs always)
     stream_reader: str = "memory"  # how pollers read DynamoDB streams: moto's memory, or the HTTP API
     snapshot_interval: float = DEFAULT_SNAPSHOT_INTERVAL  # seconds between snapshots (with persistence on)
+    log_events_kept: int = DEFAULT_LOG_EVENTS_KEPT  # per function log stream in CloudWatch Logs; 0 = all
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:
@@ -73,6 +78,7 @@ class EmulatorConfig:
             "min_retention_seconds": _number(env, ENV_MIN_RETENTION, DEFAULT_MIN_RETENTION_SECONDS, 0),
             "max_workers_per_function": int(_number(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS, 1)),
             "snapshot_interval": _number(env, ENV_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_INTERVAL, 0.1),
+            "log_events_kept": int(_number(env, ENV_LOG_EVENTS_KEPT, DEFAULT_LOG_EVENTS_KEPT, 0)),
         }
         reader = env.get(ENV_STREAM_READER, "memory").strip().lower() or "memory"
         if reader not in STREAM_READERS:

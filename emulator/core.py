@@ -78,7 +78,7 @@ class Emulator:
         self.signal = ChangeSignal()
         self.adapter.add_listener(self.signal.notify)
         self.adapter.add_listener(self.adapter.touch)
-        self.logs = LogHub(self.adapter, cfg.region, cfg.log_dir)
+        self.logs = LogHub(self.adapter, cfg.region, cfg.log_dir, cfg.log_events_kept)
         self.functions = FunctionRegistry(
             account_id=cfg.account_id,
             region=cfg.region,

@@ -3,6 +3,11 @@
 Worker output arrives line by line on reader threads; lines are buffered and
 flushed to moto's Logs backend by one background thread, so a chatty handler
 never waits on the moto lock.
+
+CloudWatch Logs keeps the newest ``events_kept`` events of each stream: moto keeps every
+event in memory, and its log queries scan them all under the endpoint's lock, so a
+long run would grow the endpoint and slow every `sandbox logs` and live-view poll. The
+files (``log_dir``) keep every line.
 """
 
 from __future__ import annotations
@@ -52,9 +57,10 @@ class FunctionLog:
 class LogHub:
     """Owns every function log and the thread that flushes them."""
 
-    def __init__(self, adapter: MotoAdapter, region: str, log_dir: str | None) -> None:
+    def __init__(self, adapter: MotoAdapter, region: str, log_dir: str | None, events_kept: int = 0) -> None:
         self.adapter = adapter
         self.region = region
+        self.events_kept = events_kept  # per stream; 0 = all
         self.log_dir = Path(log_dir) if log_dir else None
         self._logs: list[FunctionLog] = []
         self._stop = threading.Event()
@@ -69,7 +75,7 @@ class LogHub:
         """Flush and forget one function's log (its function was deleted)."""
         lines = log.drain()
         if lines:
-            self.adapter.put_logs(self.region, log.group, log.stream, lines)
+            self.adapter.put_logs(self.region, log.group, log.stream, lines, keep=self.events_kept)
         log.close()
         if log in self._logs:
             self._logs.remove(log)
@@ -81,7 +87,7 @@ class LogHub:
         for log in list(self._logs):
             lines = log.drain()
             if lines:
-                self.adapter.put_logs(self.region, log.group, log.stream, lines)
+                self.adapter.put_logs(self.region, log.group, log.stream, lines, keep=self.events_kept)
 
     def _run(self) -> None:
         while not self._stop.wait(FLUSH_INTERVAL_SECONDS):

@@ -345,8 +345,10 @@ class MotoAdapter:
         return True
 
     # -- CloudWatch Logs --
-    def put_logs(self, region: str, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
-        """Append function log lines (timestamp ms, message) to CloudWatch Logs."""
+    def put_logs(self, region: str, group: str, stream: str, lines: list[tuple[int, str]], keep: int = 0) -> None:
+        """Append function log lines (timestamp ms, message) to CloudWatch Logs; keep the newest ``keep`` (0: all).
+
+        The oldest events go in chunks of a tenth of ``keep``, so trimming costs little per put."""
         if not lines:
             return
         with self.lock:
@@ -358,3 +360,8 @@ class MotoAdapter:
             backend.put_log_events(
                 group, stream, [{"timestamp": ts, "message": msg} for ts, msg in lines]
             )
+            log_stream = backend.groups[group].streams[stream]
+            if keep and len(log_stream.events) > keep + keep // 10:
+                dropped = log_stream.events[: len(log_stream.events) - keep]
+                del log_stream.events[: len(dropped)]
+                log_stream.stored_bytes -= sum(len(event.message) for event in dropped)
