@@ -107,6 +107,9 @@ class EndpointApp:
 REQUEST_TIMEOUT = 30.0
 
 
+_ACCESS_LOG = logging.getLogger("werkzeug")
+
+
 class EndpointRequestHandler(KeepAliveHandler, MotoRequestHandler):
     """moto's request handler with keep-alive, a socket timeout and JSON, not HTML, for malformed requests."""
 
@@ -126,6 +129,15 @@ class EndpointRequestHandler(KeepAliveHandler, MotoRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and code >= 200 and code not in (204, 304):
             self.wfile.write(body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """werkzeug's access-log line, built only when its logger would print it.
+
+        werkzeug formats the line (IRI decoding, a timestamp, colours) before its logger
+        decides, and the endpoint keeps that logger quiet: the formatting was wasted CPU on
+        every request."""
+        if _ACCESS_LOG.isEnabledFor(logging.INFO):
+            super().log_request(code, size)
 
     def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's naming
         """Through logging (quiet by default), not straight to stderr: a fuzzing client would flood it."""
