@@ -95,6 +95,10 @@ class KeepAliveHandler(WSGIRequestHandler):
     """werkzeug's request handler, keeping the connection open when the request was read in full."""
 
     keeping_alive = False
+    #: Answers sent on this connection that kept it open, and whether the handler is now
+    #: waiting for the next request line: a kept-alive connection timing out there is idle.
+    answered_and_kept = 0
+    waiting_for_next_request = False
     _environ: dict[str, Any] | None = None
     #: Set per server (a subclass per server), so that stopping it can close what it serves.
     connections: OpenConnections | None = None
@@ -120,11 +124,19 @@ class KeepAliveHandler(WSGIRequestHandler):
         if self.connections is not None and not self.connections.mark(self.connection, waiting=True):
             self.close_connection = True  # the server is stopping: no next request
             return
+        self.waiting_for_next_request = self.answered_and_kept > 0
         super().handle_one_request()
+        if self.keeping_alive:
+            self.answered_and_kept += 1
+
+    def idle_timeout(self, message: str) -> bool:
+        """Whether an error message is a kept-alive connection's idle timeout (not an error)."""
+        return self.waiting_for_next_request and message.startswith("Request timed out")
 
     def parse_request(self) -> bool:
         """The request line has arrived: from here on the connection is busy until answered;
         once the server is closing, a new request is not taken (the client may retry it)."""
+        self.waiting_for_next_request = False
         if self.connections is not None and not self.connections.mark(self.connection, waiting=False):
             self.close_connection = True
             return False

@@ -140,8 +140,12 @@ class EndpointRequestHandler(KeepAliveHandler, MotoRequestHandler):
             super().log_request(code, size)
 
     def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's naming
-        """Through logging (quiet by default), not straight to stderr: a fuzzing client would flood it."""
-        logging.getLogger("emulator.http").info(format, *args)
+        """Through logging (quiet by default), not straight to stderr: a fuzzing client would flood it.
+
+        A kept-alive connection that sends no next request within the timeout is closed at
+        debug level: the client's pool simply left it idle."""
+        level = logging.DEBUG if self.idle_timeout(format) else logging.INFO
+        logging.getLogger("emulator.http").log(level, format, *args)
 
 
 def _check_port_free(host: str, port: int) -> None:

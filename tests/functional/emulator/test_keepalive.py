@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -124,3 +125,29 @@ def test_a_request_in_flight_when_the_server_stops_is_answered() -> None:
         assert answers == [(200, b"done", "close")]
     finally:
         conn.close()
+
+
+def _ok(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Length", "2")])
+    return [b"ok"]
+
+
+def test_an_idle_kept_alive_connection_times_out_quietly_and_a_silent_one_is_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    server = EndpointServer(_ok, "127.0.0.1", 0, request_timeout=0.3)  # type: ignore[arg-type]
+    server.start()
+    idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    silent = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="emulator.http"):
+            idle.request("GET", "/")
+            assert idle.getresponse().read() == b"ok"
+            silent.connect()  # never sends a request line
+            assert idle.sock is not None and silent.sock is not None
+            assert idle.sock.recv(1) == b"" and silent.sock.recv(1) == b""  # both closed at the timeout
+        timeouts = [r for r in caplog.records if r.getMessage().startswith("Request timed out")]
+        assert sorted(r.levelno for r in timeouts) == [logging.DEBUG, logging.INFO]
+    finally:
+        idle.close()
+        silent.close()
+        server.stop()
