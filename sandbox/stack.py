@@ -264,6 +264,8 @@ def up(say: Say, *, detach: bool = False, explain: bool = True) -> None:
                 follow(docker, variant)
         except KeyboardInterrupt:
             say("stopping the compose stack …")
+            # The producer first: on SIGTERM it saves its run's manifest, through the endpoint.
+            compose_run(variant, "stop", "--timeout", str(STOP_TIMEOUT_S), "producer")
             compose_run(variant, "stop", "--timeout", str(STOP_TIMEOUT_S))
             say("stopped (containers kept for `make logs`); `make down` removes them")
         except StackFailed:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from producer.cli import EXIT_INTERRUPTED
 from sandbox import engine
 from tests.docker.engine import require_project_image
 from tests.e2e.sandbox_process import ROOT, environment, started
@@ -46,6 +47,12 @@ def test_make_up_on_docker_until_ctrl_c_then_make_down_leaves_nothing(tmp_path: 
             stack.read_until("stopped (containers kept", timeout=90)
             # make itself gets the SIGINT too, and ends as interrupted (as in a terminal); sandbox exited 0
             assert stack.process.wait(timeout=30) in (0, -signal.SIGINT, 128 + signal.SIGINT)
+            # The producer was stopped before the endpoint, so it saved its run's manifest and exited as
+            # interrupted (stopped together, its last PutObject met a stopping endpoint: 503, exit 1).
+            docker = engine.client()
+            assert docker is not None
+            producer = {c.service: c for c in engine.project_containers(docker, project)}["producer"]
+            assert (producer.status, producer.exit_code) == ("exited", EXIT_INTERRUPTED), producer.describe()
         finally:
             down = subprocess.run(["make", "--no-print-directory", "down"], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=180)
