@@ -95,9 +95,9 @@ class KeepAliveHandler(WSGIRequestHandler):
     """werkzeug's request handler, keeping the connection open when the request was read in full."""
 
     keeping_alive = False
-    #: Answers sent on this connection that kept it open, and whether the handler is now
+    #: Whether an answer on this connection has kept it open, and whether the handler is now
     #: waiting for the next request line: a kept-alive connection timing out there is idle.
-    answered_and_kept = 0
+    kept_alive_before = False
     waiting_for_next_request = False
     _environ: dict[str, Any] | None = None
     #: Set per server (a subclass per server), so that stopping it can close what it serves.
@@ -124,10 +124,9 @@ class KeepAliveHandler(WSGIRequestHandler):
         if self.connections is not None and not self.connections.mark(self.connection, waiting=True):
             self.close_connection = True  # the server is stopping: no next request
             return
-        self.waiting_for_next_request = self.answered_and_kept > 0
+        self.waiting_for_next_request = self.kept_alive_before
         super().handle_one_request()
-        if self.keeping_alive:
-            self.answered_and_kept += 1
+        self.kept_alive_before = self.kept_alive_before or self.keeping_alive
 
     def idle_timeout(self, message: str) -> bool:
         """Whether an error message is a kept-alive connection's idle timeout (not an error)."""

@@ -245,7 +245,7 @@ def _set_key_value(self: FakeKey, new_value: bytes | str) -> None:
         spooled = tempfile.SpooledTemporaryFile(self._max_buffer_size)
         spooled.write(new_value)
         self._value_buffer = spooled
-    if old is not None and old is not self._value_buffer:
+    if old is not None:
         old.close()
     self.contentsize = len(new_value)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from botocore.config import Config
 
 from emulator import Emulator, EmulatorConfig
+from sandbox import compose
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -18,6 +20,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         from tests.docker.engine import require_engine
 
         require_engine()
+
+
+@pytest.fixture(autouse=True)
+def no_compose_stack_of_the_developers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees a compose project of its own, which does not exist until it makes one: a
+    stopped `make up` stack on this machine (the default project) would otherwise turn
+    "nothing answers" into "the endpoint container stopped" in any test that asks."""
+    monkeypatch.setenv(compose.ENV_PROJECT, f"sandbox-test-{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 from moto.logs.models import logs_backends
 
@@ -13,7 +14,7 @@ from emulator.moto_adapter import MotoAdapter
 REGION = "us-east-1"
 
 
-def test_a_function_log_keeps_its_newest_events_and_the_file_keeps_all(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_function_log_keeps_its_newest_events_and_the_file_keeps_all(tmp_path: Path) -> None:
     account = f"{uuid.uuid4().int % 10**12:012d}"  # moto's backends are process-wide: a fresh account
     hub = LogHub(MotoAdapter(account), REGION, str(tmp_path), events_kept=1_000)
     log = hub.open("clicks-archive")

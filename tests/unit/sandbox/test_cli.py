@@ -22,13 +22,6 @@ from sandbox.errors import BackendNotRunning
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def no_compose_stack_of_the_developers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A compose project that does not exist: a stopped `make up` stack on this machine (the default
-    project) would otherwise turn "nothing answers" into "the endpoint container stopped"."""
-    monkeypatch.setenv("SANDBOX_COMPOSE_PROJECT", f"unit-test-no-stack-{tmp_path.name}".lower())
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str | None]:
     """A clean environment: no endpoint, a private state dir (no stack of the developer's)."""
