@@ -16,6 +16,7 @@ ENV_MAX_WORKERS = "EMULATOR_MAX_WORKERS_PER_FUNCTION"
 ENV_STREAM_READER = "EMULATOR_STREAM_READER"
 ENV_SNAPSHOT_INTERVAL = "EMULATOR_SNAPSHOT_INTERVAL"
 ENV_LOG_EVENTS_KEPT = "EMULATOR_LOG_EVENTS_KEPT"
+ENV_MIN_POLL_INTERVAL_MS = "EMULATOR_MIN_POLL_INTERVAL_MS"
 STREAM_READERS = ("memory", "http")
 
 DEFAULT_HOST = "127.0.0.1"
@@ -29,6 +30,9 @@ DEFAULT_SNAPSHOT_INTERVAL = 1.0
 #: Newest log events CloudWatch Logs keeps per function log stream (each invocation writes
 #: three or more: 15,000 a minute at 50 writes/s); 0 keeps all. The --log-dir files keep all.
 DEFAULT_LOG_EVENTS_KEPT = 20_000
+#: Least milliseconds between two reads of a stream shard after a batch (ShardPoller._pace):
+#: fewer, larger batches under sustained writes; an idle shard is still read at once. 0 = never wait.
+DEFAULT_MIN_POLL_INTERVAL_MS = 25.0
 ACCOUNT_ID = "000000000000"
 
 
@@ -65,6 +69,7 @@ class EmulatorConfig:
     stream_reader: str = "memory"  # how pollers read DynamoDB streams: moto's memory, or the HTTP API
     snapshot_interval: float = DEFAULT_SNAPSHOT_INTERVAL  # seconds between snapshots (with persistence on)
     log_events_kept: int = DEFAULT_LOG_EVENTS_KEPT  # per function log stream in CloudWatch Logs; 0 = all
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL_MS / 1000  # least seconds between reads of a shard after a batch
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:
@@ -79,6 +84,7 @@ class EmulatorConfig:
             "max_workers_per_function": int(_number(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS, 1)),
             "snapshot_interval": _number(env, ENV_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_INTERVAL, 0.1),
             "log_events_kept": int(_number(env, ENV_LOG_EVENTS_KEPT, DEFAULT_LOG_EVENTS_KEPT, 0)),
+            "min_poll_interval": _number(env, ENV_MIN_POLL_INTERVAL_MS, DEFAULT_MIN_POLL_INTERVAL_MS, 0) / 1000,
         }
         reader = env.get(ENV_STREAM_READER, "memory").strip().lower() or "memory"
         if reader not in STREAM_READERS:

@@ -98,6 +98,7 @@ class Emulator:
             prewarm=self.functions.prewarm,
             stream_reader=cfg.stream_reader,
             streams_client=self._streams_client,
+            min_poll_interval=cfg.min_poll_interval,
         )
         self.mappings = MappingRegistry(self.functions, self.adapter, lambda m: StreamMappingRunner(m, deps))
         self.ttl = TtlSweeper(self.adapter, cfg.ttl_interval)

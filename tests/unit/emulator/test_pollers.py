@@ -199,3 +199,66 @@ def test_a_stopped_poller_keeps_the_checkpoint_of_a_batch_whose_failure_record_w
     worker.join(timeout=5)
     assert not worker.is_alive()
     assert mapping.checkpoints[SHARD] == 1
+
+
+class _TimedShard(FakeShard):
+    """A FakeShard that notes when each read returned records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[tuple[float, int]] = []
+
+    def read_kinesis(self, arn: str, shard_id: str, from_seq: int, limit: int) -> list[StoredKinesisRecord]:
+        found = super().read_kinesis(arn, shard_id, from_seq, limit)
+        if found:
+            self.reads.append((time.monotonic(), len(found)))
+        return found
+
+
+def _run_paced(interval: float, batch_size: int, records: int) -> tuple[_TimedShard, list[int]]:
+    """A poller over a shard holding ``records``, writing one more at each invocation; returns the reads and batch sizes."""
+    shard, signal, batches = _TimedShard(), ChangeSignal(), []
+    for n in range(records):
+        shard.append(f"r{n}")
+
+    def invoke(name: str, event: dict[str, Any]) -> Outcome:
+        batches.append(len(event["Records"]))
+        if sum(batches) < records + 3:  # a steady writer: one more record lands while the function runs
+            shard.append("more")
+            signal.notify()
+        return Outcome(b"null")
+
+    deps = _deps(shard, signal, invoke)
+    deps.min_poll_interval = interval
+    runner = StreamMappingRunner(_mapping(BatchSize=batch_size), deps)
+    runner.start()
+    try:
+        wait_until(lambda: sum(batches) >= records + 3, timeout=5, what="every record delivered")
+    finally:
+        runner.stop()
+        runner.join()
+    return shard, batches
+
+
+def test_after_a_batch_the_next_read_waits_for_the_minimum_poll_interval() -> None:
+    # GIVEN a shard written to while its function runs, and a 100-ms minimum poll interval
+    shard, batches = _run_paced(interval=0.1, batch_size=100, records=1)
+    # THEN reads after a batch are at least the interval apart (fewer, larger batches under load)
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(shard.reads, shard.reads[1:])]
+    assert gaps and min(gaps) >= 0.09, gaps
+    assert sum(batches) == 4
+
+
+def test_without_a_minimum_poll_interval_a_landed_record_is_read_at_once() -> None:
+    shard, batches = _run_paced(interval=0.0, batch_size=100, records=1)
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(shard.reads, shard.reads[1:])]
+    assert gaps and max(gaps) < 0.09, gaps  # the same run, no pause: each record is read as it lands
+    assert batches == [1, 1, 1, 1]
+
+
+def test_a_full_batch_is_followed_by_the_next_read_at_once_whatever_the_interval() -> None:
+    # GIVEN a backlog of several full batches and a long minimum poll interval
+    shard, batches = _run_paced(interval=2.0, batch_size=5, records=15)
+    # THEN the full batches are read back to back: a backlog is never paced
+    full = [at for at, found in shard.reads if found == 5]
+    assert len(full) == 3 and full[-1] - full[0] < 1.0, shard.reads
