@@ -126,12 +126,12 @@ class ShardPoller:
         Without it a poller reads again as soon as a record lands: under sustained writes
         that makes batches of one or two records, and every invocation costs its requests
         (an S3 put, a Kinesis put) and its pipe round trip for them, CPU taken from the
-        writes. Measured (make bench's mixed workload, 2 cores): 10,000 clicks made 9,935
-        invocations and the writes took 43.4 s; with 25 ms, 6,372 and 34.3 s (3,000 clicks:
-        2,700 of mean batch 5, 13.2 s; 1,660 of mean 9, 9.4 s). The cost is latency under load: at 100 writes/s consumer B's p50 went from 27
-        to 36 ms, p99 63 to 118 ms. An idle shard is still read the moment a record lands
-        (the pause follows a batch only), a full batch (a backlog) is read on at once, and a
-        mapping's own batching window replaces the pause. AWS polls a shard 4 x/s.
+        writes. Measured (make bench's mixed workload, 2 cores, 10,000 clicks): 9,935
+        invocations and the writes 43.4 s; with 25 ms, 6,372 and 34.3 s. The cost is
+        latency under load: at 100 writes/s consumer B's p50 went from 27 to 36 ms, p99
+        from 63 to 118 ms. An idle shard is still read the moment a record lands (the pause
+        follows a batch only), a full batch (a backlog) is followed at once, and a mapping's
+        own batching window replaces the pause. AWS polls a shard 4 x/s.
         """
         interval = self.deps.min_poll_interval
         if interval <= 0 or found >= int(self.mapping.param("BatchSize")):
