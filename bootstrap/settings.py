@@ -25,6 +25,7 @@ ENV_STATE_DIR = "SANDBOX_STATE_DIR"
 ENV_HTTP_TIMEOUT_SECONDS = "SANDBOX_HTTP_TIMEOUT_SECONDS"
 ENV_HTTP_MAX_ATTEMPTS = "SANDBOX_HTTP_MAX_ATTEMPTS"
 ENV_HTTP_LANES = "SANDBOX_HTTP_LANES"
+ENV_HTTP_BATCH_SIZE = "SANDBOX_HTTP_BATCH_SIZE"
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
@@ -38,6 +39,10 @@ DEFAULT_HTTP_TIMEOUT_SECONDS = 5
 DEFAULT_HTTP_MAX_ATTEMPTS = 4
 #: Consumer B's parallel lanes (records split by partition key; functions/_batch.py says why).
 DEFAULT_HTTP_LANES = 8
+#: Rows consumer B posts per request to the sink's batch endpoint (1: one POST per row, for a
+#: webhook of your own that takes single rows; functions/_http_batch.py says why batches).
+DEFAULT_HTTP_BATCH_SIZE = 50
+MAX_HTTP_BATCH_SIZE = 500
 
 STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 LOCAL_ACCOUNT_ID = "000000000000"
@@ -117,6 +122,7 @@ class Settings:
     http_timeout_seconds: int = DEFAULT_HTTP_TIMEOUT_SECONDS
     http_max_attempts: int = DEFAULT_HTTP_MAX_ATTEMPTS
     http_lanes: int = DEFAULT_HTTP_LANES
+    http_batch_size: int = DEFAULT_HTTP_BATCH_SIZE
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -183,5 +189,8 @@ class Settings:
                 ENV_HTTP_MAX_ATTEMPTS, env.get(ENV_HTTP_MAX_ATTEMPTS), DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10
             ),
             http_lanes=_parse_int(ENV_HTTP_LANES, env.get(ENV_HTTP_LANES), DEFAULT_HTTP_LANES, 1, 64),
+            http_batch_size=_parse_int(
+                ENV_HTTP_BATCH_SIZE, env.get(ENV_HTTP_BATCH_SIZE), DEFAULT_HTTP_BATCH_SIZE, 1, MAX_HTTP_BATCH_SIZE
+            ),
         )
         return settings.with_overrides(**overrides)

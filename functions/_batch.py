@@ -8,6 +8,14 @@ one lane, while a slow or retried record holds back only its own lane instead of
 whole shard (consumer B at a 30 % flaky sink: one lane spent most of its time in
 backoff sleeps; see docs/chaos.md). ``lanes=1`` is the strict shard order.
 
+Chunks (``process_in_chunks``): a lane may hand its records to the sink several at a time
+(consumer B posts up to ``HTTP_BATCH_SIZE`` rows per request). The sink answers how many
+of a chunk's leading items it recorded; the first one it did not is the lane's failure, and
+everything after it is skipped, exactly as if the records had been sent one by one. A batch
+then uses only as many lanes as it fills chunks (at most ``lanes``): five records and chunks
+of 50 are one request, not five requests of one. Lanes need to be stable only within one
+invocation, since a shard's invocations never overlap.
+
 Why stop (per lane): for stream sources the event source mapping checkpoints just before the
 lowest reported sequence number and redelivers everything after it. Handling the
 records behind a failure would only produce duplicates on the retry, cost time the
@@ -41,6 +49,15 @@ from ._stream import JunkRecord
 
 class SkippedAfterFailure(RuntimeError):
     """Not attempted: an earlier record of the batch failed (see module docstring)."""
+
+
+class PartialDelivery(RuntimeError):
+    """Only the first ``delivered`` items of a chunk were accepted; ``cause`` says why the next was not."""
+
+    def __init__(self, delivered: int, cause: BaseException) -> None:
+        super().__init__(f"{delivered} delivered, then: {cause}")
+        self.delivered = delivered
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,20 @@ class _Result:
     error: BaseException | None = None
 
 
+def _failed(logger: Logger, sequence: str, error: BaseException) -> _Result:
+    logger.error(
+        "record failed; reporting it and the records after it in its lane for retry",
+        exc_info=error,
+        extra={"sequence_number": sequence},
+        stacklevel=3,
+    )
+    return _Result(error=error)
+
+
+def _skipped(sequence: str) -> _Result:
+    return _Result(error=SkippedAfterFailure(f"skipped after an earlier failure: {sequence}"))
+
+
 def _run_lane(
     records: list[KinesisStreamRecord], handle: Callable[[KinesisStreamRecord], Any], logger: Logger
 ) -> dict[str, _Result]:
@@ -134,7 +165,7 @@ def _run_lane(
     for record in records:
         sequence = record.kinesis.sequence_number
         if failed:
-            results[sequence] = _Result(error=SkippedAfterFailure(f"skipped after an earlier failure: {sequence}"))
+            results[sequence] = _skipped(sequence)
             continue
         try:
             results[sequence] = _Result(value=handle(record))
@@ -142,40 +173,107 @@ def _run_lane(
             results[sequence] = _Result(junk=str(junk))
         except Exception as error:  # noqa: BLE001 - reported as a batch item failure
             failed = True
-            logger.exception(
-                "record failed; reporting it and the records after it in its lane for retry",
-                extra={"sequence_number": sequence},
-            )
-            results[sequence] = _Result(error=error)
+            results[sequence] = _failed(logger, sequence, error)
     return results
 
 
-def process_in_order(
-    event: Any,
-    handle: Callable[[KinesisStreamRecord], Any],
-    logger: Logger,
-    lanes: int = 1,
-) -> Outcome:
-    """Run ``handle`` on each Kinesis record in order (per lane, see module docstring),
-    until one raises anything but ``JunkRecord``; junk is rejected and skipped.
+@dataclass
+class _ChunkedLane:
+    """One lane that prepares each record and delivers the prepared items ``size`` at a time."""
 
-    The outcome's response names each lane's failed record and every record after it there.
-    """
-    records = records_of(event, _kinesis_sequence)
-    processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
-    outcome = Outcome()
-    parsed = [KinesisStreamRecord(record) for record in records]
+    prepare: Callable[[KinesisStreamRecord], Any]
+    deliver: Callable[[list[Any]], None]
+    size: int
+    logger: Logger
+    results: dict[str, _Result] = field(default_factory=dict)
+    #: Records since the last delivery, in order: (record, its item, or None for junk with its reason).
+    pending: list[tuple[KinesisStreamRecord, Any, str | None]] = field(default_factory=list)
+    items: int = 0
+    failed: bool = False
+
+    def run(self, records: list[KinesisStreamRecord]) -> dict[str, _Result]:
+        for record in records:
+            sequence = record.kinesis.sequence_number
+            if self.failed:
+                self.results[sequence] = _skipped(sequence)
+                continue
+            try:
+                self.pending.append((record, self.prepare(record), None))
+                self.items += 1
+            except JunkRecord as junk:
+                self.pending.append((record, None, str(junk)))
+            except Exception as error:  # noqa: BLE001 - this record fails; what is pending goes first
+                self._flush()
+                if not self.failed:
+                    self.failed = True
+                    self.results[sequence] = _failed(self.logger, sequence, error)
+                else:
+                    self.results[sequence] = _skipped(sequence)
+                continue
+            if self.items >= self.size:
+                self._flush()
+        self._flush()
+        return self.results
+
+    def _flush(self) -> None:
+        """Deliver the pending items; settle every pending record by the count the sink took."""
+        items = [item for _, item, junk in self.pending if junk is None]
+        delivered, error = len(items), None
+        if items:
+            try:
+                self.deliver(items)
+            except PartialDelivery as partial:
+                delivered, error = max(0, min(partial.delivered, len(items))), partial.cause
+            except Exception as exc:  # noqa: BLE001 - nothing of the chunk counts as delivered
+                delivered, error = 0, exc
+        position = 0
+        for record, item, junk in self.pending:
+            sequence = record.kinesis.sequence_number
+            if self.failed:
+                self.results[sequence] = _skipped(sequence)
+            elif junk is not None:
+                self.results[sequence] = _Result(junk=junk)
+            elif position < delivered:
+                self.results[sequence] = _Result(value=item)
+                position += 1
+            else:
+                self.failed = True
+                self.results[sequence] = _failed(self.logger, sequence, error or RuntimeError("not delivered"))
+        self.pending.clear()
+        self.items = 0
+
+
+def _lanes_of(parsed: list[KinesisStreamRecord], lanes: int) -> list[list[KinesisStreamRecord]]:
+    """The non-empty lanes, each in stream order."""
     split: list[list[KinesisStreamRecord]] = [[] for _ in range(max(1, lanes))]
     for record in parsed:
         split[lane_of(record.kinesis.partition_key, len(split))].append(record)
-    busy = [lane for lane in split if lane]
+    return [lane for lane in split if lane]
+
+
+def _run_lanes(
+    parsed: list[KinesisStreamRecord],
+    lanes: int,
+    run: Callable[[list[KinesisStreamRecord]], dict[str, _Result]],
+    pool_size: int | None = None,
+) -> dict[str, _Result]:
+    """Every lane's results: side by side on the kept pool (of ``pool_size`` threads, the
+    configured lanes) when more than one lane has records."""
+    busy = _lanes_of(parsed, lanes)
     results: dict[str, _Result] = {}
     if len(busy) <= 1:
         for lane in busy:
-            results.update(_run_lane(lane, handle, logger))
+            results.update(run(lane))
     else:
-        for done in _pool(len(split)).map(lambda lane: _run_lane(lane, handle, logger), busy):
+        for done in _pool(max(1, pool_size or lanes)).map(run, busy):
             results.update(done)
+    return results
+
+
+def _report(records: list[dict[str, Any]], results: dict[str, _Result], logger: Logger) -> Outcome:
+    """The outcome, with powertools' BatchProcessor building the partial batch response in stream order."""
+    processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+    outcome = Outcome()
 
     def record_handler(record: KinesisStreamRecord) -> Any:
         """Replays each record's result in stream order, so the response keeps that order."""
@@ -193,3 +291,47 @@ def process_in_order(
         processor.process()
     outcome.response = processor.response()
     return outcome
+
+
+def process_in_order(
+    event: Any,
+    handle: Callable[[KinesisStreamRecord], Any],
+    logger: Logger,
+    lanes: int = 1,
+) -> Outcome:
+    """Run ``handle`` on each Kinesis record in order (per lane, see module docstring),
+    until one raises anything but ``JunkRecord``; junk is rejected and skipped.
+
+    The outcome's response names each lane's failed record and every record after it there.
+    """
+    records = records_of(event, _kinesis_sequence)
+    parsed = [KinesisStreamRecord(record) for record in records]
+    results = _run_lanes(parsed, lanes, lambda lane: _run_lane(lane, handle, logger))
+    return _report(records, results, logger)
+
+
+def process_in_chunks(
+    event: Any,
+    prepare: Callable[[KinesisStreamRecord], Any],
+    deliver: Callable[[list[Any]], None],
+    logger: Logger,
+    lanes: int = 1,
+    chunk_size: int = 1,
+) -> Outcome:
+    """As ``process_in_order``, with the side effect done ``chunk_size`` records at a time, on
+    at most one lane per ``chunk_size`` records (module docstring).
+
+    ``prepare`` turns a record into an item (raising ``JunkRecord`` for junk, which is
+    skipped); ``deliver`` sends a lane's items in order and either returns (all taken) or
+    raises: ``PartialDelivery`` when only the first ``delivered`` were taken, anything else
+    when none were. A handled record's result is its item.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    records = records_of(event, _kinesis_sequence)
+    parsed = [KinesisStreamRecord(record) for record in records]
+    used = max(1, min(lanes, -(-len(parsed) // chunk_size)))  # as many lanes as the batch fills chunks
+    results = _run_lanes(
+        parsed, used, lambda lane: _ChunkedLane(prepare, deliver, chunk_size, logger).run(lane), pool_size=lanes
+    )
+    return _report(records, results, logger)

@@ -28,12 +28,18 @@ HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
 HTTP_MAX_ATTEMPTS = "HTTP_MAX_ATTEMPTS"
 #: Consumer B's lanes: records split by partition key, posted side by side (``_batch``).
 HTTP_LANES = "HTTP_LANES"
+#: Rows per POST: 1 posts each row to HTTP_SINK_URL (any webhook takes that); more posts a
+#: lane's rows together to HTTP_SINK_URL + "/batch" (our sink's batch endpoint, docs/http-sink.md).
+HTTP_BATCH_SIZE = "HTTP_BATCH_SIZE"
 
 DEFAULT_TABLE_KEY = "uuid"
 DEFAULT_TTL_ATTRIBUTE = "expires_at"
 DEFAULT_HTTP_TIMEOUT_SECONDS = 5.0
 DEFAULT_HTTP_MAX_ATTEMPTS = 4
 DEFAULT_HTTP_LANES = 8
+DEFAULT_HTTP_BATCH_SIZE = 1
+#: The most rows one batch POST carries (the sink refuses more).
+MAX_HTTP_BATCH_SIZE = 500
 
 
 class ConfigurationError(RuntimeError):

@@ -34,11 +34,16 @@ RETRYABLE_STATUS = frozenset({408, 429})
 
 
 class DeliveryError(RuntimeError):
-    """The document was not accepted; ``retryable`` says whether a later try might be."""
+    """The document was not accepted; ``retryable`` says whether a later try might be.
 
-    def __init__(self, message: str, retryable: bool) -> None:
+    A refusal (a non-retryable answer) keeps the sink's ``status`` and ``answer`` body, so a
+    caller can read what the sink said (a batch's count of recorded rows)."""
+
+    def __init__(self, message: str, retryable: bool, status: int | None = None, answer: bytes = b"") -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.status = status
+        self.answer = answer
 
 
 _local = threading.local()
@@ -86,15 +91,15 @@ def _drop(key: tuple[str, str, int]) -> None:
         connection.close()
 
 
-def _exchange(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str | None]:
-    """One POST on a kept-alive connection; returns (status, Retry-After)."""
+def _exchange(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str | None, bytes]:
+    """One POST on a kept-alive connection; returns (status, Retry-After, answer body)."""
     for fresh in (False, True):
         key, connection, path = _connection(url, timeout)
         reused = connection.sock is not None
         try:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
-            response.read()
+            answer = response.read()
         except _STALE:
             _drop(key)
             if reused and not fresh:
@@ -105,7 +110,7 @@ def _exchange(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
             raise
         if response.will_close:
             _drop(key)
-        return response.status, response.getheader("Retry-After")
+        return response.status, response.getheader("Retry-After"), answer
     raise AssertionError("unreachable")
 
 
@@ -116,7 +121,17 @@ def post_json(url: str, document: Any, headers: dict[str, str], timeout: float, 
     ``deadline`` (a ``time.monotonic()`` value) bounds the whole exchange so the
     function returns its failure report before Lambda's own timeout would kill it.
     """
-    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return post_bytes(url, encode(document), headers, timeout, attempts, deadline)
+
+
+def encode(document: Any) -> bytes:
+    """A document as the compact UTF-8 JSON the sink is sent."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def post_bytes(url: str, body: bytes, headers: dict[str, str], timeout: float, attempts: int,
+               deadline: float) -> int:
+    """POST an encoded JSON ``body``, as ``post_json`` does."""
     waits = _retry.delays(attempts, BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS)
     problem = "no attempt made"
     for attempt in range(1, attempts + 1):
@@ -125,7 +140,7 @@ def post_json(url: str, document: Any, headers: dict[str, str], timeout: float, 
             raise DeliveryError(f"out of time after {attempt - 1} attempts ({problem})", retryable=True)
         wait: float | None = None
         try:
-            status, retry_after = _exchange(
+            status, retry_after, answer = _exchange(
                 url, body, {"Content-Type": "application/json", **headers}, min(timeout, remaining)
             )
         except (OSError, http.client.HTTPException) as error:  # refused, reset, timeout, DNS
@@ -135,7 +150,7 @@ def post_json(url: str, document: Any, headers: dict[str, str], timeout: float, 
                 return status
             problem = f"HTTP {status}"
             if status not in RETRYABLE_STATUS and status < 500:
-                raise DeliveryError(f"sink refused the document: {problem}", retryable=False)
+                raise DeliveryError(f"sink refused the document: {problem}", retryable=False, status=status, answer=answer)
             wait = _retry_after(retry_after) if status == 429 else None
         if attempt < attempts:
             step = next(waits)

@@ -1,8 +1,11 @@
 """Consumer B: POST each record's row to ``HTTP_SINK_URL``, in order per partition key.
 
-Each POST carries ``Idempotency-Key: <DynamoDB eventID>``, so redeliveries (ours and
-the mapping's) are recorded once by the sink. Timeouts and bounded retries with
-backoff cover 5xx, 429 and connection errors (``_http``).
+Each row is keyed by its DynamoDB eventID (the ``Idempotency-Key`` header of a single POST,
+the ``key`` of a batch entry), so redeliveries (ours and the mapping's) are recorded once by
+the sink. Timeouts and bounded retries with backoff cover 5xx, 429 and connection errors
+(``_http``). With ``HTTP_BATCH_SIZE`` above 1 (bootstrap's default, for our own sink), a
+lane posts its rows that many at a time to the sink's batch endpoint (``_http_batch``);
+with 1, each row is its own POST, which any webhook accepts.
 
 Per-item order, and the choice made for it: the batch is split by partition key into
 ``HTTP_LANES`` lanes (``_batch``; a key always lands in the same lane), posted side by
@@ -36,19 +39,23 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from ._batch import process_in_order
+from ._batch import process_in_chunks
 from ._config import (
+    DEFAULT_HTTP_BATCH_SIZE,
     DEFAULT_HTTP_MAX_ATTEMPTS,
     DEFAULT_HTTP_TIMEOUT_SECONDS,
     DEFAULT_HTTP_LANES,
+    HTTP_BATCH_SIZE,
     HTTP_LANES,
     HTTP_MAX_ATTEMPTS,
     HTTP_SINK_URL,
     HTTP_TIMEOUT_SECONDS,
+    MAX_HTTP_BATCH_SIZE,
     number,
     required,
 )
 from ._http import post_json
+from ._http_batch import batch_url, post_rows
 from ._rows import decode, to_row
 
 logger = Logger()
@@ -71,15 +78,22 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     timeout = number(HTTP_TIMEOUT_SECONDS, DEFAULT_HTTP_TIMEOUT_SECONDS, 0.05, 60)
     attempts = int(number(HTTP_MAX_ATTEMPTS, DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10))
     lanes = int(number(HTTP_LANES, DEFAULT_HTTP_LANES, 1, 64))
+    batch_size = int(number(HTTP_BATCH_SIZE, DEFAULT_HTTP_BATCH_SIZE, 1, MAX_HTTP_BATCH_SIZE))
     deadline = deadline_for(context)
 
-    def deliver(record: KinesisStreamRecord) -> str:
+    def prepare(record: KinesisStreamRecord) -> tuple[str, dict[str, Any]]:
         row = to_row(decode(record), record.kinesis.sequence_number, int(time.time() * 1000))
-        headers = {"Idempotency-Key": str(row["event_id"])}
-        post_json(url, row, headers, timeout=timeout, attempts=attempts, deadline=deadline)
-        return str(row["event_id"])
+        return str(row["event_id"]), row
 
-    outcome = process_in_order(event, deliver, logger, lanes=lanes)
+    def post_one(rows: list[tuple[str, dict[str, Any]]]) -> None:
+        (key, row), = rows
+        post_json(url, row, {"Idempotency-Key": key}, timeout=timeout, attempts=attempts, deadline=deadline)
+
+    def post_many(rows: list[tuple[str, dict[str, Any]]]) -> None:
+        post_rows(batch_url(url), rows, timeout=timeout, attempts=attempts, deadline=deadline)
+
+    deliver = post_one if batch_size == 1 else post_many
+    outcome = process_in_chunks(event, prepare, deliver, logger, lanes=lanes, chunk_size=batch_size)
     logger.info(
         "delivered batch",
         extra={

@@ -4,6 +4,9 @@ Endpoints (JSON in and out):
   POST   /deliveries  body = a JSON object, header Idempotency-Key (required):
                       201 recorded, 200 duplicate (not recorded again), 400 junk,
                       503 (or the configured status) when a fault is injected
+  POST   /deliveries/batch  body = {"records": [{"key", "body"}, ...]}, recorded in order:
+                      200 all held, 400 junk at record "recorded" (those before it are held),
+                      503 (or the configured status) for a fault: none recorded
   GET    /deliveries  every recorded delivery in arrival order:
                       [{"key", "received_at" (epoch ms), "attempts", "body"}]
   DELETE /deliveries  forget deliveries and counters
@@ -41,6 +44,7 @@ MAX_BODY = 1024 * 1024
 #: it is closed: a client that sends half a request and stalls must not hold a thread forever.
 REQUEST_TIMEOUT = 30.0
 DELIVERIES_PATH = "/deliveries"
+BATCH_PATH = f"{DELIVERIES_PATH}/batch"
 
 _STATUS = {
     Outcome.CREATED: HTTPStatus.CREATED,
@@ -71,6 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     _ROUTES: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", DELIVERIES_PATH): "_post_delivery",
+        ("POST", BATCH_PATH): "_post_batch",
         ("GET", DELIVERIES_PATH): "_get_deliveries",
         ("DELETE", DELIVERIES_PATH): "_delete_deliveries",
         ("GET", "/stats"): "_get_stats",
@@ -146,6 +151,20 @@ class _Handler(BaseHTTPRequestHandler):
         if delivery is not None:
             payload.update(key=delivery.key, attempts=delivery.attempts)
         self._send(_STATUS[outcome], payload)
+
+    def _post_batch(self, body: bytes) -> None:
+        state = self.server.state
+        faults = state.faults
+        if faults.latency_ms:
+            time.sleep(faults.latency_ms / 1000)
+        result = state.deliver_batch(body)
+        if result.outcome is Outcome.FAULTED:
+            self._send(HTTPStatus(faults.status), {"error": result.message, "recorded": 0}, retry_after=True)
+        elif result.outcome is Outcome.REJECTED:
+            self._send(HTTPStatus.BAD_REQUEST, {"error": result.message, "recorded": result.recorded})
+        else:
+            self._send(HTTPStatus.OK, {"status": "recorded", "recorded": result.recorded,
+                                       "created": result.created, "duplicates": result.duplicates})
 
     def _get_deliveries(self, _: bytes) -> None:
         self._send(HTTPStatus.OK, self.server.state.deliveries())

@@ -26,6 +26,8 @@ from typing import Any
 from sandbox.httpsink_journal import Journal
 
 MAX_KEY_LENGTH = 256
+#: Records one POST /deliveries/batch may carry (consumer B's HTTP_BATCH_SIZE is at most this).
+MAX_BATCH_RECORDS = 500
 #: Deliveries whose whole body is kept (the newest); older ones keep TRIMMED_FIELDS.
 MAX_BODIES = 10_000
 #: What a trimmed body keeps: the row's identity, where it came from, where it went.
@@ -95,6 +97,17 @@ class Faults:
         return cls(fail_ratio=float(ratio), latency_ms=latency, status=status)
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of one batch request: ``recorded`` leading records are held (new or before)."""
+
+    outcome: Outcome  # CREATED: all held; FAULTED: none, retry; REJECTED: junk at record ``recorded``
+    recorded: int
+    created: int = 0
+    duplicates: int = 0
+    message: str = ""
+
+
 @dataclass
 class _Counters:
     requests: int = 0
@@ -160,6 +173,60 @@ class SinkState:
                 self._journal.append({"delivery": delivery.as_dict()})
             self._add(delivery)
             return Outcome.CREATED, delivery, "recorded"
+
+    def deliver_batch(self, raw_body: bytes) -> BatchOutcome:
+        """Handle one POST /deliveries/batch: its records in order, each as ``deliver`` would,
+        up to the first junk one; an injected fault fails the whole request (one draw of the
+        fault ratio per request that carries a new key, so a flaky sink fails requests as a real one does)."""
+        try:
+            entries = self._parse_batch(raw_body)
+        except JunkError as error:
+            with self._lock:
+                self._counters.requests += 1
+                self._counters.rejected += 1
+            return BatchOutcome(Outcome.REJECTED, 0, message=str(error))
+        valid: list[tuple[str, dict[str, Any]]] = []
+        junk: str | None = None
+        for position, entry in enumerate(entries):
+            try:
+                valid.append(self._parse_entry(entry))
+            except JunkError as error:
+                junk = f"record {position}: {error}"
+                break
+        with self._lock:
+            self._counters.requests += 1
+            new = [key for key, _ in valid if key not in self._by_key]
+            if new:
+                n, ratio = self._valid_seen, self.faults.fail_ratio
+                self._valid_seen += 1
+                if math.floor((n + 1) * ratio) > math.floor(n * ratio):
+                    for key in dict.fromkeys(new):
+                        self._failed_attempts[key] = self._failed_attempts.get(key, 0) + 1
+                    self._counters.faulted += 1
+                    return BatchOutcome(Outcome.FAULTED, 0, message="injected fault")
+            received_at = int(self.clock() * 1000)
+            created: dict[str, Delivery] = {}  # a key twice in one batch: the second is a duplicate
+            repeated: list[Delivery] = []
+            for key, body in valid:
+                existing = self._by_key.get(key) or created.get(key)
+                if existing is None:
+                    created[key] = Delivery(key, received_at, self._failed_attempts.get(key, 0) + 1, body)
+                else:
+                    repeated.append(existing)
+            if self._journal is not None:  # before the answer: acknowledged deliveries survive a kill
+                self._journal.append_many([{"delivery": d.as_dict()} for d in created.values()])
+            for delivery in created.values():
+                self._failed_attempts.pop(delivery.key, None)
+                self._add(delivery)
+            for delivery in repeated:
+                delivery.attempts += 1
+            duplicates = len(repeated)
+            self._counters.duplicates += duplicates
+            held = len(valid)
+            if junk is not None:
+                self._counters.rejected += 1
+                return BatchOutcome(Outcome.REJECTED, held, len(created), duplicates, junk)
+            return BatchOutcome(Outcome.CREATED, held, len(created), duplicates, f"{held} recorded")
 
     def _add(self, delivery: Delivery) -> None:
         """Record a new delivery (the lock held)."""
@@ -244,6 +311,33 @@ class SinkState:
         self._failed_attempts.clear()
         self._counters = _Counters()
         self._valid_seen = 0
+
+    @staticmethod
+    def _parse_batch(raw_body: bytes) -> list[Any]:
+        try:
+            document = json.loads(raw_body)
+        except (ValueError, RecursionError):
+            raise JunkError("body is not JSON") from None
+        records = document.get("records") if isinstance(document, dict) else None
+        if not isinstance(records, list) or not records:
+            raise JunkError('body must be {"records": [{"key": …, "body": {…}}, …]} with at least one record')
+        if len(records) > MAX_BATCH_RECORDS:
+            raise JunkError(f"at most {MAX_BATCH_RECORDS} records per batch, not {len(records)}")
+        return records
+
+    @staticmethod
+    def _parse_entry(entry: Any) -> tuple[str, dict[str, Any]]:
+        if not isinstance(entry, dict):
+            raise JunkError('must be an object {"key": …, "body": {…}}')
+        key = entry.get("key")
+        if not isinstance(key, str) or not key.strip():
+            raise JunkError("missing key")
+        if len(key) > MAX_KEY_LENGTH:
+            raise JunkError(f"key longer than {MAX_KEY_LENGTH} characters")
+        body = entry.get("body")
+        if not isinstance(body, dict):
+            raise JunkError("body must be a JSON object")
+        return key.strip(), body
 
     @staticmethod
     def _parse(key: str | None, raw_body: bytes) -> dict[str, Any]:

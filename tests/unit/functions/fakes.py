@@ -145,6 +145,7 @@ class FakeContext:
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    path: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -154,7 +155,8 @@ class Delivery:
 class HttpSink:
     """A local HTTP server answering POSTs as ``script`` says (then 200), recording each."""
 
-    script: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
+    #: Answers in turn: a status, (status, headers) or (status, headers, JSON answer body).
+    script: list[int | tuple[int, dict[str, str]] | tuple[int, dict[str, str], Any]] = field(default_factory=list)
     delay_s: float = 0.0
     #: Idempotency keys always answered with this status (after the script is used up).
     refuse: dict[str, int] = field(default_factory=dict)
@@ -169,19 +171,20 @@ class HttpSink:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with sink._lock:
-                    sink.requests.append(Delivery(dict(self.headers.items()), body))
+                    sink.requests.append(Delivery(dict(self.headers.items()), body, self.path))
                     key = self.headers.get("Idempotency-Key", "")
                     answer = sink.script.pop(0) if sink.script else sink.refuse.get(key, 200)
                 if sink.delay_s:
                     sink._release.wait(sink.delay_s)  # a slow sink; released at stop()
-                status, headers = answer if isinstance(answer, tuple) else (answer, {})
+                status, headers, payload = (*answer, {})[:3] if isinstance(answer, tuple) else (answer, {}, {})
+                data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
                     for name, value in headers.items():
                         self.send_header(name, value)
-                    self.send_header("Content-Length", "2")
+                    self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(b"{}")
+                    self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client timed out first: what the slow-sink tests want
 

@@ -28,6 +28,14 @@ def test_http_defaults_are_the_settings_defaults():
     assert _config.DEFAULT_HTTP_TIMEOUT_SECONDS == bootstrap_settings.DEFAULT_HTTP_TIMEOUT_SECONDS
     assert _config.DEFAULT_HTTP_MAX_ATTEMPTS == bootstrap_settings.DEFAULT_HTTP_MAX_ATTEMPTS
     assert _config.DEFAULT_HTTP_LANES == bootstrap_settings.DEFAULT_HTTP_LANES
+    assert _config.MAX_HTTP_BATCH_SIZE == bootstrap_settings.MAX_HTTP_BATCH_SIZE
+
+
+def test_batches_are_bootstraps_choice_single_posts_the_functions_default():
+    """A function deployed without the setting posts one row per request, which any webhook
+    takes; bootstrap deploys batches for our own sink."""
+    assert _config.DEFAULT_HTTP_BATCH_SIZE == 1
+    assert bootstrap_settings.DEFAULT_HTTP_BATCH_SIZE > 1
 
 
 def test_every_function_gets_the_schema_names_it_reads():
@@ -43,14 +51,17 @@ def test_every_function_gets_the_schema_names_it_reads():
 
 def test_only_consumer_b_gets_the_http_tuning_from_settings():
     topo = Topology.from_settings(
-        Settings.from_env({"SANDBOX_HTTP_TIMEOUT_SECONDS": "7", "SANDBOX_HTTP_MAX_ATTEMPTS": "2", "SANDBOX_HTTP_LANES": "3"})
+        Settings.from_env({"SANDBOX_HTTP_TIMEOUT_SECONDS": "7", "SANDBOX_HTTP_MAX_ATTEMPTS": "2", "SANDBOX_HTTP_LANES": "3",
+                           "SANDBOX_HTTP_BATCH_SIZE": "1"})
     )
     tuned = {spec.key for spec in topo.functions if _config.HTTP_TIMEOUT_SECONDS in topo.environment(spec)}
     assert tuned == {"http"}
     env = topo.environment(topo.function("http"))
-    assert (env[_config.HTTP_TIMEOUT_SECONDS], env[_config.HTTP_MAX_ATTEMPTS], env[_config.HTTP_LANES]) == ("7", "2", "3")
+    assert (env[_config.HTTP_TIMEOUT_SECONDS], env[_config.HTTP_MAX_ATTEMPTS], env[_config.HTTP_LANES],
+            env[_config.HTTP_BATCH_SIZE]) == ("7", "2", "3", "1")
     defaults = deployed().environment(deployed().function("http"))
-    assert (defaults[_config.HTTP_TIMEOUT_SECONDS], defaults[_config.HTTP_MAX_ATTEMPTS], defaults[_config.HTTP_LANES]) == ("5", "4", "8")
+    assert (defaults[_config.HTTP_TIMEOUT_SECONDS], defaults[_config.HTTP_MAX_ATTEMPTS], defaults[_config.HTTP_LANES],
+            defaults[_config.HTTP_BATCH_SIZE]) == ("5", "4", "8", "50")
 
 
 @pytest.mark.parametrize(
@@ -59,6 +70,9 @@ def test_only_consumer_b_gets_the_http_tuning_from_settings():
         ("SANDBOX_HTTP_TIMEOUT_SECONDS", "soon", "not a whole number"),
         ("SANDBOX_HTTP_TIMEOUT_SECONDS", "0", "out of range"),
         ("SANDBOX_HTTP_MAX_ATTEMPTS", "11", "out of range"),
+        ("SANDBOX_HTTP_BATCH_SIZE", "0", "out of range"),
+        ("SANDBOX_HTTP_BATCH_SIZE", "501", "out of range"),
+        ("SANDBOX_HTTP_BATCH_SIZE", "many", "not a whole number"),
     ],
 )
 def test_bad_http_tuning_is_a_settings_error(variable, value, message):
