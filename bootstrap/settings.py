@@ -39,9 +39,12 @@ DEFAULT_HTTP_TIMEOUT_SECONDS = 5
 DEFAULT_HTTP_MAX_ATTEMPTS = 4
 #: Consumer B's parallel lanes (records split by partition key; functions/_batch.py says why).
 DEFAULT_HTTP_LANES = 8
-#: Rows consumer B posts per request to the sink's batch endpoint (1: one POST per row, for a
-#: webhook of your own that takes single rows; functions/_http_batch.py says why batches).
+#: Rows consumer B posts per request to the sink's batch endpoint against a local endpoint,
+#: where the sink is the sandbox's own (functions/_http_batch.py says why batches). Against
+#: real AWS the sink is the user's, so the default there is one row per POST, which any
+#: webhook takes.
 DEFAULT_HTTP_BATCH_SIZE = 50
+DEFAULT_HTTP_BATCH_SIZE_REAL_AWS = 1
 MAX_HTTP_BATCH_SIZE = 500
 
 STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
@@ -122,7 +125,8 @@ class Settings:
     http_timeout_seconds: int = DEFAULT_HTTP_TIMEOUT_SECONDS
     http_max_attempts: int = DEFAULT_HTTP_MAX_ATTEMPTS
     http_lanes: int = DEFAULT_HTTP_LANES
-    http_batch_size: int = DEFAULT_HTTP_BATCH_SIZE
+    #: None: DEFAULT_HTTP_BATCH_SIZE locally, DEFAULT_HTTP_BATCH_SIZE_REAL_AWS on AWS (``consumer_b_batch_size``).
+    http_batch_size: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -134,6 +138,14 @@ class Settings:
             raise SettingsError(
                 f"{ENV_REGION}={self.region!r} is not an AWS region name", f"use a region like {DEFAULT_REGION}"
             )
+
+    @property
+    def consumer_b_batch_size(self) -> int:
+        """Rows per POST for consumer B: the setting, else batches for the sandbox's own sink
+        (a local endpoint) and one row per POST for the user's sink on real AWS."""
+        if self.http_batch_size is not None:
+            return self.http_batch_size
+        return DEFAULT_HTTP_BATCH_SIZE if self.is_local else DEFAULT_HTTP_BATCH_SIZE_REAL_AWS
 
     @property
     def is_local(self) -> bool:
@@ -189,8 +201,9 @@ class Settings:
                 ENV_HTTP_MAX_ATTEMPTS, env.get(ENV_HTTP_MAX_ATTEMPTS), DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10
             ),
             http_lanes=_parse_int(ENV_HTTP_LANES, env.get(ENV_HTTP_LANES), DEFAULT_HTTP_LANES, 1, 64),
-            http_batch_size=_parse_int(
-                ENV_HTTP_BATCH_SIZE, env.get(ENV_HTTP_BATCH_SIZE), DEFAULT_HTTP_BATCH_SIZE, 1, MAX_HTTP_BATCH_SIZE
+            http_batch_size=(
+                _parse_int(ENV_HTTP_BATCH_SIZE, env[ENV_HTTP_BATCH_SIZE], DEFAULT_HTTP_BATCH_SIZE, 1, MAX_HTTP_BATCH_SIZE)
+                if (env.get(ENV_HTTP_BATCH_SIZE) or "").strip() else None
             ),
         )
         return settings.with_overrides(**overrides)

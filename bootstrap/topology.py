@@ -204,7 +204,7 @@ class Topology:
             environment["HTTP_TIMEOUT_SECONDS"] = str(self.settings.http_timeout_seconds)
             environment["HTTP_MAX_ATTEMPTS"] = str(self.settings.http_max_attempts)
             environment["HTTP_LANES"] = str(self.settings.http_lanes)
-            environment["HTTP_BATCH_SIZE"] = str(self.settings.http_batch_size)
+            environment["HTTP_BATCH_SIZE"] = str(self.settings.consumer_b_batch_size)
         return environment
 
     @classmethod

@@ -12,8 +12,8 @@ Chunks (``process_in_chunks``): a lane may hand its records to the sink several 
 (consumer B posts up to ``HTTP_BATCH_SIZE`` rows per request). The sink answers how many
 of a chunk's leading items it recorded; the first one it did not is the lane's failure, and
 everything after it is skipped, exactly as if the records had been sent one by one. A batch
-then uses only as many lanes as it fills chunks (at most ``lanes``): five records and chunks
-of 50 are one request, not five requests of one. Lanes need to be stable only within one
+with chunks above one then uses only as many lanes as it fills chunks (at most ``lanes``):
+five records and chunks of 50 are one request, not five requests of one; 100 records, two. Lanes need to be stable only within one
 invocation, since a shard's invocations never overlap.
 
 Why stop (per lane): for stream sources the event source mapping checkpoints just before the
@@ -330,7 +330,9 @@ def process_in_chunks(
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     records = records_of(event, _kinesis_sequence)
     parsed = [KinesisStreamRecord(record) for record in records]
-    used = max(1, min(lanes, -(-len(parsed) // chunk_size)))  # as many lanes as the batch fills chunks
+    # Chunks of one are the old row-by-row posting, lanes unchanged; larger chunks use as many
+    # lanes as the batch fills.
+    used = lanes if chunk_size == 1 else max(1, min(lanes, -(-len(parsed) // chunk_size)))
     results = _run_lanes(
         parsed, used, lambda lane: _ChunkedLane(prepare, deliver, chunk_size, logger).run(lane), pool_size=lanes
     )

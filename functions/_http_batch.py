@@ -9,8 +9,8 @@ The protocol (docs/http-sink.md): ``POST <HTTP_SINK_URL>/batch`` with
 order, each once per key, and answers 200 when it holds them all. Any other answer means
 only the leading ``"recorded"`` rows of its JSON body (0 when absent) are held: the next one
 is the lane's failure, as if the rows had been posted one by one. A request larger than
-``MAX_REQUEST_BYTES`` is split, so rows of DynamoDB's full 400 KB item size still fit the
-sink's 1 MiB body limit.
+``MAX_REQUEST_BYTES`` of rows is split (a larger row goes alone), so rows of DynamoDB's full
+400 KB item size still fit the sink's 1 MiB body limit.
 """
 
 from __future__ import annotations
@@ -46,6 +46,23 @@ def _requests(entries: list[bytes]) -> list[tuple[int, list[bytes]]]:
     return requests
 
 
+#: Answers meaning "no batch endpoint here": the sink is a webhook that takes single rows.
+NO_BATCH_ENDPOINT = frozenset({404, 405})
+
+
+def _refusal(error: DeliveryError, url: str) -> DeliveryError:
+    """The refusal with what the sink said, and the fix when it has no batch endpoint."""
+    try:
+        said = json.loads(error.answer or b"{}").get("error")
+    except (ValueError, AttributeError):
+        said = None
+    message = f"{error}: {str(said)[:200]}" if said else str(error)
+    if error.status in NO_BATCH_ENDPOINT:
+        message += (f"; {url} has no batch endpoint: redeploy with SANDBOX_HTTP_BATCH_SIZE=1 "
+                    "for a sink that takes one row per POST")
+    return DeliveryError(message, error.retryable, error.status, error.answer)
+
+
 def _recorded(error: DeliveryError, sent: int) -> int:
     """How many leading rows a refusing sink says it holds (0 when it does not say)."""
     try:
@@ -67,6 +84,6 @@ def post_rows(url: str, rows: list[tuple[str, Any]], timeout: float, attempts: i
         try:
             post_bytes(url, body, {}, timeout=timeout, attempts=attempts, deadline=deadline)
         except DeliveryError as error:
-            raise PartialDelivery(first + _recorded(error, len(chunk)), error) from error
+            raise PartialDelivery(first + _recorded(error, len(chunk)), _refusal(error, url)) from error
         except Exception as error:  # noqa: BLE001 - the requests before this one were taken
             raise PartialDelivery(first, error) from error

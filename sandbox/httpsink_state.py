@@ -330,8 +330,10 @@ class SinkState:
         if not isinstance(entry, dict):
             raise JunkError('must be an object {"key": …, "body": {…}}')
         key = entry.get("key")
-        if not isinstance(key, str) or not key.strip():
+        if key is None:
             raise JunkError("missing key")
+        if not isinstance(key, str) or not key.strip():
+            raise JunkError("key must be a non-empty string")
         if len(key) > MAX_KEY_LENGTH:
             raise JunkError(f"key longer than {MAX_KEY_LENGTH} characters")
         body = entry.get("body")

@@ -40,7 +40,8 @@ def test_records_are_held_in_order_each_key_once() -> None:
     [
         ("not a map", "record 1: must be an object"),
         ({"body": {}}, "record 1: missing key"),
-        ({"key": " ", "body": {}}, "record 1: missing key"),
+        ({"key": " ", "body": {}}, "record 1: key must be a non-empty string"),
+        ({"key": 123, "body": {}}, "record 1: key must be a non-empty string"),
         ({"key": "k" * 300, "body": {}}, "record 1: key longer than 256"),
         ({"key": "x", "body": [1]}, "record 1: body must be a JSON object"),
     ],
@@ -123,3 +124,20 @@ def test_over_http(sink: HttpSink) -> None:
     assert (status, headers["Retry-After"], answer["recorded"]) == (503, "0", 0)
     assert [d["key"] for d in sink.deliveries()] == ["a", "b"]
     assert request(f"{sink.base_url}{BATCH_PATH}")[0] == 405
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff\xfe{",
+        b"",
+        b"[" * 5000 + b"]" * 5000,
+        b'{"records": null}',
+        b'{"records": [{"key": "a", "body": {"ts": 1e999}}, 7]}',
+        json.dumps({"records": [{"key": "k", "body": {"n": "x" * 2_000_000}}]}).encode(),
+    ],
+)
+def test_hostile_batches_get_a_4xx_and_the_sink_keeps_serving(sink: HttpSink, raw: bytes) -> None:
+    status, _, answer = post_batch(sink, raw)
+    assert 400 <= status < 500 and "error" in answer
+    assert request(f"{sink.base_url}/health")[0] == 200

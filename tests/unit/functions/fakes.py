@@ -173,7 +173,12 @@ class HttpSink:
                 with sink._lock:
                     sink.requests.append(Delivery(dict(self.headers.items()), body, self.path))
                     key = self.headers.get("Idempotency-Key", "")
-                    answer = sink.script.pop(0) if sink.script else sink.refuse.get(key, 200)
+                    if sink.script:
+                        answer = sink.script.pop(0)
+                    elif self.path.endswith("/batch"):
+                        answer = sink.batch_answer(body)
+                    else:
+                        answer = sink.refuse.get(key, 200)
                 if sink.delay_s:
                     sink._release.wait(sink.delay_s)  # a slow sink; released at stop()
                 status, headers, payload = (*answer, {})[:3] if isinstance(answer, tuple) else (answer, {}, {})
@@ -196,6 +201,14 @@ class HttpSink:
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return f"http://127.0.0.1:{self._server.server_address[1]}/deliveries"
+
+    def batch_answer(self, body: bytes) -> int | tuple[int, dict[str, str], Any]:
+        """A batch with a refused key: that status, holding the records before it (as our sink does)."""
+        keys = [entry["key"] for entry in json.loads(body)["records"]]
+        for position, key in enumerate(keys):
+            if key in self.refuse:
+                return self.refuse[key], {}, {"error": f"record {position}: refused", "recorded": position}
+        return 200
 
     def stop(self) -> None:
         self._release.set()

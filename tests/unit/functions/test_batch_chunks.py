@@ -7,17 +7,22 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from functions._batch import PartialDelivery, process_in_chunks, process_in_order
+from functions._batch import PartialDelivery, lane_of, process_in_chunks, process_in_order
 from functions._stream import JunkRecord
 
 logger = Logger(service="test")
 
 
-def event(*names: str) -> dict[str, Any]:
-    """One record per name; a name starting with "junk" is junk, "bad" fails to prepare."""
+#: Partition keys taken in turn: key-0 and key-3 share lane 0 of two, key-4 has lane 1 (crc32).
+KEYS = ("key-0", "key-4", "key-3")
+
+
+def event(*names: str, keys: int = 1) -> dict[str, Any]:
+    """One record per name, over the first ``keys`` of KEYS in turn; a name starting with "junk"
+    is junk, "bad" fails to prepare."""
     return {"Records": [
         {"eventID": f"shardId-0:{n}", "eventSource": "aws:kinesis",
-         "kinesis": {"data": "", "partitionKey": "k", "sequenceNumber": f"{n:03d}", "name": name}}
+         "kinesis": {"data": "", "partitionKey": KEYS[n % keys], "sequenceNumber": f"{n:03d}", "name": name}}
         for n, name in enumerate(names)
     ]}
 
@@ -62,6 +67,19 @@ def test_chunks_report_exactly_what_single_records_do(size: int, refuse: str | N
     assert [item for _, item in outcome.handled] == [item for _, item in expected.handled]
     assert [r.reason for r in outcome.rejected] == [r.reason for r in expected.rejected]
     assert all(len([i for i in chunk]) <= size for chunk in chunked.chunks)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+@pytest.mark.parametrize("refuse", [None, "a", "c", "e", "h"])
+def test_on_two_lanes_chunks_report_what_single_records_do(size: int, refuse: str | None) -> None:
+    """Three keys over two lanes, 9 records: at least 3 chunks, so both lanes run."""
+    names = ("a", "b", "junk1", "c", "d", "e", "junk2", "g", "h")
+    one_by_one = Sink(refuse)
+    expected = process_in_order(event(*names, keys=3), lambda r: one_by_one([prepare(r)]) or prepare(r), logger, lanes=2)
+    outcome = process_in_chunks(event(*names, keys=3), prepare, Sink(refuse), logger, lanes=2, chunk_size=size)
+    assert reported(outcome) == reported(expected)
+    assert sorted(item for _, item in outcome.handled) == sorted(item for _, item in expected.handled)
+    assert [lane_of(key, 2) for key in KEYS] == [0, 1, 0]
 
 
 def test_a_chunk_is_delivered_at_the_size_and_the_rest_at_the_end() -> None:

@@ -31,6 +31,18 @@ def test_http_defaults_are_the_settings_defaults():
     assert _config.MAX_HTTP_BATCH_SIZE == bootstrap_settings.MAX_HTTP_BATCH_SIZE
 
 
+def test_on_real_aws_consumer_b_posts_one_row_per_request_unless_told():
+    """There the sink is the user's own webhook, which may have no batch endpoint."""
+    def batch_size(env: dict[str, str]) -> str:
+        topo = Topology.from_settings(Settings.from_env(env))
+        return topo.environment(topo.function("http"))[_config.HTTP_BATCH_SIZE]
+
+    assert batch_size({"SANDBOX_ALLOW_REAL_AWS": "1"}) == "1"
+    assert batch_size({"SANDBOX_ALLOW_REAL_AWS": "1", "SANDBOX_HTTP_BATCH_SIZE": "20"}) == "20"
+    assert batch_size({"AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}) == "50"
+    assert batch_size({"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "SANDBOX_HTTP_BATCH_SIZE": "1"}) == "1"
+
+
 def test_batches_are_bootstraps_choice_single_posts_the_functions_default():
     """A function deployed without the setting posts one row per request, which any webhook
     takes; bootstrap deploys batches for our own sink."""

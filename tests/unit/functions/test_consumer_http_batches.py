@@ -3,12 +3,14 @@ against our own sink (sandbox.httpsink) and, for the answers ours never gives, a
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from functions import _http_batch, consumer_http
+from functions import _batch, _http_batch, consumer_http
 from functions._config import ConfigurationError
 from sandbox import httpsink
 from sandbox.httpsink import HttpSink as RealSink
@@ -120,7 +122,9 @@ def test_junk_is_left_out_of_the_batch_and_not_reported(sink, load_event, caplog
 
 
 def test_lanes_post_their_own_batches_and_keep_each_keys_order(sink, load_event, monkeypatch):
+    """48 records in batches of 5 fill 10 chunks: all 4 lanes post, each in order."""
     monkeypatch.setenv("HTTP_LANES", "4")
+    monkeypatch.setenv("HTTP_BATCH_SIZE", "5")
     event = many_keys(load_event, keys=12, versions=4)
     assert consumer_http.handler(event, FakeContext()) == failures()
     posted = [key for key, _ in held(sink)]
@@ -128,7 +132,25 @@ def test_lanes_post_their_own_batches_and_keep_each_keys_order(sink, load_event,
     for key in range(12):
         mine = [eid for eid in posted if int(eid, 16) % 12 == key]
         assert mine == sorted(mine), f"key-{key} held out of order: {mine}"
-    assert sink.stats()["requests"] <= 4
+    lanes = {_batch.lane_of(r["kinesis"]["partitionKey"], 4) for r in event["Records"]}
+    assert len(lanes) == 4 and sink.stats()["requests"] >= 10
+
+
+def test_a_refused_record_holds_back_only_its_own_lane(http_sink, load_event, monkeypatch, sleeps):
+    """key-0's first record is refused inside its lane's batch: the rows before it in that batch
+    are held, it and the rest of its lane are reported, the other lanes deliver everything."""
+    lanes = 4
+    monkeypatch.setenv("HTTP_LANES", str(lanes))
+    monkeypatch.setenv("HTTP_BATCH_SIZE", "3")
+    event = many_keys(load_event, keys=8, versions=3)
+    refused = f"{8:032x}"  # key-0's second version
+    http_sink.refuse = {refused: 400}
+    response = consumer_http.handler(event, FakeContext())
+    lane = [_batch.lane_of(r["kinesis"]["partitionKey"], lanes) for r in event["Records"]]
+    mine = [r for r, n in zip(event["Records"], lane) if n == lane[0]]
+    from_refused = [r["kinesis"]["sequenceNumber"] for r in mine][[json.loads(base64.b64decode(r["kinesis"]["data"]))["eventID"] for r in mine].index(refused):]
+    assert response == failures(*from_refused)
+    assert len(set(lane)) > 1 and sleeps == []
 
 
 def test_bad_batch_sizes_are_refused(load_event, monkeypatch):
@@ -154,3 +176,22 @@ def test_a_batch_uses_only_the_lanes_it_fills(sink, load_event, monkeypatch, rec
     assert consumer_http.handler(event, FakeContext()) == failures()
     assert len(sink.deliveries()) == records
     assert sink.stats()["requests"] <= most_requests
+
+
+def test_a_sink_without_a_batch_endpoint_is_told_apart(http_sink, load_event, caplog):
+    """A webhook of the user's answers 404 on …/batch: the log says to deploy one row per POST."""
+    http_sink.script = [(404, {}, {"error": "no route /deliveries/batch"})]
+    event = load_event("kinesis_fanout_clicks")
+    assert consumer_http.handler(event, FakeContext()) == failures(*kinesis_sequences(event))
+    assert "SANDBOX_HTTP_BATCH_SIZE=1" in caplog.text and "no route /deliveries/batch" in caplog.text
+
+
+def test_row_by_row_keeps_every_lane(http_sink, load_event, monkeypatch):
+    """HTTP_BATCH_SIZE 1 splits by the configured lanes as before, however few the records."""
+    monkeypatch.setenv("HTTP_BATCH_SIZE", "1")
+    monkeypatch.setenv("HTTP_LANES", "8")
+    seen: list[int] = []
+    real = _batch._lanes_of
+    monkeypatch.setattr(_batch, "_lanes_of", lambda parsed, lanes: seen.append(lanes) or real(parsed, lanes))
+    consumer_http.handler(many_keys(load_event, keys=2, versions=1), FakeContext())
+    assert seen == [8]
