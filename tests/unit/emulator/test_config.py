@@ -8,7 +8,7 @@ from emulator.config import ConfigError, EmulatorConfig
 
 
 def test_the_minimum_poll_interval_is_read_in_milliseconds_and_0_turns_it_off() -> None:
-    assert EmulatorConfig.from_env({}).min_poll_interval == pytest.approx(0.025)
+    assert EmulatorConfig.from_env({}).min_poll_interval == pytest.approx(0.040)
     assert EmulatorConfig.from_env({"EMULATOR_MIN_POLL_INTERVAL_MS": "100"}).min_poll_interval == pytest.approx(0.1)
     assert EmulatorConfig.from_env({"EMULATOR_MIN_POLL_INTERVAL_MS": "0"}).min_poll_interval == 0
 
