@@ -134,10 +134,13 @@ def test_over_http(sink: HttpSink) -> None:
         b"[" * 5000 + b"]" * 5000,
         b'{"records": null}',
         b'{"records": [{"key": "a", "body": {"ts": 1e999}}, 7]}',
-        json.dumps({"records": [{"key": "k", "body": {"n": "x" * 2_000_000}}]}).encode(),
+        b'{"records": [{"key": "a", "body": {}}, {"key": "b", "body": "not an object"}]}',
     ],
 )
 def test_hostile_batches_get_a_4xx_and_the_sink_keeps_serving(sink: HttpSink, raw: bytes) -> None:
+    """(An over-1-MiB body is refused before it is read, by the code every POST shares; sending
+    one here races the refusal into a broken pipe. The fuzz test's Content-Length probes,
+    tests/functional/fuzz/sink_requests.py, cover it.)"""
     status, _, answer = post_batch(sink, raw)
     assert 400 <= status < 500 and "error" in answer
     assert request(f"{sink.base_url}/health")[0] == 200
