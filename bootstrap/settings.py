@@ -97,6 +97,11 @@ def parse_bool(name: str, raw: str | None) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean", "use 1/0, true/false or yes/no")
 
 
+def _parse_optional_int(name: str, raw: str | None, minimum: int, maximum: int) -> int | None:
+    """As ``_parse_int``, with None for unset (the caller's default depends on other settings)."""
+    return None if raw is None or raw.strip() == "" else _parse_int(name, raw, minimum, minimum, maximum)
+
+
 def _parse_int(name: str, raw: str | None, default: int, minimum: int, maximum: int) -> int:
     if raw is None or raw.strip() == "":
         return default
@@ -201,9 +206,6 @@ class Settings:
                 ENV_HTTP_MAX_ATTEMPTS, env.get(ENV_HTTP_MAX_ATTEMPTS), DEFAULT_HTTP_MAX_ATTEMPTS, 1, 10
             ),
             http_lanes=_parse_int(ENV_HTTP_LANES, env.get(ENV_HTTP_LANES), DEFAULT_HTTP_LANES, 1, 64),
-            http_batch_size=(
-                _parse_int(ENV_HTTP_BATCH_SIZE, env[ENV_HTTP_BATCH_SIZE], DEFAULT_HTTP_BATCH_SIZE, 1, MAX_HTTP_BATCH_SIZE)
-                if (env.get(ENV_HTTP_BATCH_SIZE) or "").strip() else None
-            ),
+            http_batch_size=_parse_optional_int(ENV_HTTP_BATCH_SIZE, env.get(ENV_HTTP_BATCH_SIZE), 1, MAX_HTTP_BATCH_SIZE),
         )
         return settings.with_overrides(**overrides)

@@ -129,10 +129,11 @@ class ShardPoller:
         writes. Measured (make bench's mixed workload, 2 cores, 10,000 clicks): 9,935
         invocations and the writes 43.4 s; with 25 ms, 6,372 and 34.3 s. The cost is
         latency under load: at 100 writes/s consumer B's p50 went from 27 to 36 ms, p99
-        from 63 to 118 ms. 40 ms (the default now) cut the mixed workload's CPU per record by
-        another 40 % (docs/bench.md) for consumer B's p50 at 100/s 25 -> 29 ms. An idle shard is still read the moment a record lands (the pause
-        follows a batch only), a full batch (a backlog) is followed at once, and a mapping's
-        own batching window replaces the pause. AWS polls a shard 4 x/s.
+        from 63 to 118 ms. 40 ms (the default now) cut the mixed workload's CPU per record
+        by another 40 % (docs/bench.md) for consumer B's p50 at 100/s 25 -> 29 ms. An idle
+        shard is still read the moment a record lands (the pause follows a batch only), a
+        full batch (a backlog) is followed at once, and a mapping's own batching window
+        replaces the pause. AWS polls a shard 4 x/s.
         """
         interval = self.deps.min_poll_interval
         if interval <= 0 or found >= int(self.mapping.param("BatchSize")):

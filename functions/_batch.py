@@ -13,8 +13,9 @@ Chunks (``process_in_chunks``): a lane may hand its records to the sink several 
 of a chunk's leading items it recorded; the first one it did not is the lane's failure, and
 everything after it is skipped, exactly as if the records had been sent one by one. A batch
 with chunks above one then uses only as many lanes as it fills chunks (at most ``lanes``):
-five records and chunks of 50 are one request, not five requests of one; 100 records, two. Lanes need to be stable only within one
-invocation, since a shard's invocations never overlap.
+five records and chunks of 50 are one request, not five requests of one; 100 records, two.
+Lanes need to be stable only within one invocation, since a shard's invocations never
+overlap. ``process_in_order`` is the chunk size of one, whose handler does the work.
 
 Why stop (per lane): for stream sources the event source mapping checkpoints just before the
 lowest reported sequence number and redelivers everything after it. Handling the
@@ -156,27 +157,6 @@ def _skipped(sequence: str) -> _Result:
     return _Result(error=SkippedAfterFailure(f"skipped after an earlier failure: {sequence}"))
 
 
-def _run_lane(
-    records: list[KinesisStreamRecord], handle: Callable[[KinesisStreamRecord], Any], logger: Logger
-) -> dict[str, _Result]:
-    """One lane in order until its first failure; the records after it are skipped."""
-    results: dict[str, _Result] = {}
-    failed = False
-    for record in records:
-        sequence = record.kinesis.sequence_number
-        if failed:
-            results[sequence] = _skipped(sequence)
-            continue
-        try:
-            results[sequence] = _Result(value=handle(record))
-        except JunkRecord as junk:
-            results[sequence] = _Result(junk=str(junk))
-        except Exception as error:  # noqa: BLE001 - reported as a batch item failure
-            failed = True
-            results[sequence] = _failed(logger, sequence, error)
-    return results
-
-
 @dataclass
 class _ChunkedLane:
     """One lane that prepares each record and delivers the prepared items ``size`` at a time."""
@@ -304,10 +284,12 @@ def process_in_order(
 
     The outcome's response names each lane's failed record and every record after it there.
     """
-    records = records_of(event, _kinesis_sequence)
-    parsed = [KinesisStreamRecord(record) for record in records]
-    results = _run_lanes(parsed, lanes, lambda lane: _run_lane(lane, handle, logger))
-    return _report(records, results, logger)
+    # A chunk of one is one record: ``handle`` does the work as it prepares it, nothing is left to deliver.
+    return process_in_chunks(event, handle, _nothing_to_deliver, logger, lanes=lanes, chunk_size=1)
+
+
+def _nothing_to_deliver(items: list[Any]) -> None:
+    """``process_in_order``'s delivery: its handler has already done the work."""
 
 
 def process_in_chunks(

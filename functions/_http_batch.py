@@ -50,12 +50,18 @@ def _requests(entries: list[bytes]) -> list[tuple[int, list[bytes]]]:
 NO_BATCH_ENDPOINT = frozenset({404, 405})
 
 
-def _refusal(error: DeliveryError, url: str) -> DeliveryError:
-    """The refusal with what the sink said, and the fix when it has no batch endpoint."""
+def _answer(error: DeliveryError) -> dict[str, Any]:
+    """The refusing sink's JSON answer ({} when it is none)."""
     try:
-        said = json.loads(error.answer or b"{}").get("error")
-    except (ValueError, AttributeError):
-        said = None
+        answer = json.loads(error.answer or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _refusal(error: DeliveryError, answer: dict[str, Any], url: str) -> DeliveryError:
+    """The refusal with what the sink said, and the fix when it has no batch endpoint."""
+    said = answer.get("error")
     message = f"{error}: {str(said)[:200]}" if said else str(error)
     if error.status in NO_BATCH_ENDPOINT:
         message += (f"; {url} has no batch endpoint: redeploy with SANDBOX_HTTP_BATCH_SIZE=1 "
@@ -63,13 +69,9 @@ def _refusal(error: DeliveryError, url: str) -> DeliveryError:
     return DeliveryError(message, error.retryable, error.status, error.answer)
 
 
-def _recorded(error: DeliveryError, sent: int) -> int:
+def _recorded(answer: dict[str, Any], sent: int) -> int:
     """How many leading rows a refusing sink says it holds (0 when it does not say)."""
-    try:
-        answer = json.loads(error.answer or b"{}")
-    except ValueError:
-        return 0
-    count = answer.get("recorded") if isinstance(answer, dict) else None
+    count = answer.get("recorded")
     if isinstance(count, bool) or not isinstance(count, int):
         return 0
     return max(0, min(count, sent))
@@ -84,6 +86,7 @@ def post_rows(url: str, rows: list[tuple[str, Any]], timeout: float, attempts: i
         try:
             post_bytes(url, body, {}, timeout=timeout, attempts=attempts, deadline=deadline)
         except DeliveryError as error:
-            raise PartialDelivery(first + _recorded(error, len(chunk)), _refusal(error, url)) from error
+            answer = _answer(error)
+            raise PartialDelivery(first + _recorded(answer, len(chunk)), _refusal(error, answer, url)) from error
         except Exception as error:  # noqa: BLE001 - the requests before this one were taken
             raise PartialDelivery(first, error) from error

@@ -138,11 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     # --- endpoints ----------------------------------------------------------------
-    def _post_delivery(self, body: bytes) -> None:
-        state = self.server.state
-        faults = state.faults
+    def _delay(self) -> Faults:
+        """The injected latency, once per request; returns the faults in force."""
+        faults = self.server.state.faults
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
+        return faults
+
+    def _post_delivery(self, body: bytes) -> None:
+        state = self.server.state
+        faults = self._delay()
         outcome, delivery, message = state.deliver(self.headers.get("Idempotency-Key"), body)
         if outcome is Outcome.FAULTED:
             self._send(HTTPStatus(faults.status), {"error": message}, retry_after=True)
@@ -153,11 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(_STATUS[outcome], payload)
 
     def _post_batch(self, body: bytes) -> None:
-        state = self.server.state
-        faults = state.faults
-        if faults.latency_ms:
-            time.sleep(faults.latency_ms / 1000)
-        result = state.deliver_batch(body)
+        faults = self._delay()
+        result = self.server.state.deliver_batch(body)
         if result.outcome is Outcome.FAULTED:
             self._send(HTTPStatus(faults.status), {"error": result.message, "recorded": 0}, retry_after=True)
         elif result.outcome is Outcome.REJECTED:

@@ -3,8 +3,9 @@
 Why a journal and not a snapshot: consumer B checkpoints a record only after the sink said
 201, so a delivery the sink acknowledged must outlive any kill of the sink's process, whatever
 the emulator's snapshot holds (it may be newer than the sink's last save, e.g. when the
-endpoint runs in a process of its own). One ``write`` per delivery (per batch request, its
-deliveries together), flushed to the kernel before the answer, survives SIGKILL (the page cache does); a torn last line (a kill mid-write,
+endpoint runs in a process of its own). One ``write`` per delivery (a batch request's
+deliveries together), flushed to the kernel before the answer, survives SIGKILL (the page
+cache does); a torn last line (a kill mid-write,
 before the answer went out) is skipped on replay.
 
 Lines: ``{"delivery": {...}}`` (Delivery.as_dict), ``{"faults": {...}}`` (a new fault setting),
@@ -49,11 +50,10 @@ class Journal:
 
     def append(self, entry: dict[str, Any]) -> None:
         """One line in one write(2): in the kernel before the caller answers its client."""
-        if self._fd is not None:
-            os.write(self._fd, json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+        self.append_many([entry])
 
     def append_many(self, entries: list[dict[str, Any]]) -> None:
-        """Several lines in one write(2) (a batch request's deliveries)."""
+        """Lines in one write(2) (a batch request's deliveries together)."""
         if self._fd is not None and entries:
             os.write(self._fd, b"".join(json.dumps(entry, separators=(",", ":")).encode() + b"\n" for entry in entries))
 

@@ -157,11 +157,7 @@ class SinkState:
                 existing.attempts += 1
                 self._counters.duplicates += 1
                 return Outcome.DUPLICATE, existing, "already recorded"
-            n, ratio = self._valid_seen, self.faults.fail_ratio
-            self._valid_seen += 1
-            if math.floor((n + 1) * ratio) > math.floor(n * ratio):
-                self._failed_attempts[key] = self._failed_attempts.get(key, 0) + 1
-                self._counters.faulted += 1
+            if self._faulted([key]):
                 return Outcome.FAULTED, None, "injected fault"
             delivery = Delivery(
                 key=key,
@@ -196,14 +192,8 @@ class SinkState:
         with self._lock:
             self._counters.requests += 1
             new = [key for key, _ in valid if key not in self._by_key]
-            if new:
-                n, ratio = self._valid_seen, self.faults.fail_ratio
-                self._valid_seen += 1
-                if math.floor((n + 1) * ratio) > math.floor(n * ratio):
-                    for key in dict.fromkeys(new):
-                        self._failed_attempts[key] = self._failed_attempts.get(key, 0) + 1
-                    self._counters.faulted += 1
-                    return BatchOutcome(Outcome.FAULTED, 0, message="injected fault")
+            if new and self._faulted(new):
+                return BatchOutcome(Outcome.FAULTED, 0, message="injected fault")
             received_at = int(self.clock() * 1000)
             created: dict[str, Delivery] = {}  # a key twice in one batch: the second is a duplicate
             repeated: list[Delivery] = []
@@ -227,6 +217,18 @@ class SinkState:
                 self._counters.rejected += 1
                 return BatchOutcome(Outcome.REJECTED, held, len(created), duplicates, junk)
             return BatchOutcome(Outcome.CREATED, held, len(created), duplicates, f"{held} recorded")
+
+    def _faulted(self, keys: list[str]) -> bool:
+        """Whether this request (carrying the new ``keys``) gets the injected fault: one draw
+        of the ratio, and a failed attempt counted for each key (the lock held)."""
+        n, ratio = self._valid_seen, self.faults.fail_ratio
+        self._valid_seen += 1
+        if math.floor((n + 1) * ratio) <= math.floor(n * ratio):
+            return False
+        for key in dict.fromkeys(keys):
+            self._failed_attempts[key] = self._failed_attempts.get(key, 0) + 1
+        self._counters.faulted += 1
+        return True
 
     def _add(self, delivery: Delivery) -> None:
         """Record a new delivery (the lock held)."""
@@ -314,10 +316,7 @@ class SinkState:
 
     @staticmethod
     def _parse_batch(raw_body: bytes) -> list[Any]:
-        try:
-            document = json.loads(raw_body)
-        except (ValueError, RecursionError):
-            raise JunkError("body is not JSON") from None
+        document = _json(raw_body)
         records = document.get("records") if isinstance(document, dict) else None
         if not isinstance(records, list) or not records:
             raise JunkError('body must be {"records": [{"key": …, "body": {…}}, …]} with at least one record')
@@ -347,13 +346,18 @@ class SinkState:
             raise JunkError("missing Idempotency-Key header")
         if len(key) > MAX_KEY_LENGTH:
             raise JunkError(f"Idempotency-Key longer than {MAX_KEY_LENGTH} characters")
-        try:
-            body = json.loads(raw_body)
-        except (ValueError, RecursionError):  # RecursionError: nested past the parser
-            raise JunkError("body is not JSON") from None
+        body = _json(raw_body)
         if not isinstance(body, dict):
             raise JunkError("body must be a JSON object")
         return body
+
+
+def _json(raw_body: bytes) -> Any:
+    """A request body's JSON, or JunkError."""
+    try:
+        return json.loads(raw_body)
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser
+        raise JunkError("body is not JSON") from None
 
 
 def _is_number(value: Any) -> bool:

@@ -31,6 +31,12 @@ def test_http_defaults_are_the_settings_defaults():
     assert _config.MAX_HTTP_BATCH_SIZE == bootstrap_settings.MAX_HTTP_BATCH_SIZE
 
 
+def test_the_sink_takes_the_largest_batch_consumer_b_may_send():
+    from sandbox.httpsink_state import MAX_BATCH_RECORDS
+
+    assert MAX_BATCH_RECORDS == _config.MAX_HTTP_BATCH_SIZE
+
+
 def test_on_real_aws_consumer_b_posts_one_row_per_request_unless_told():
     """There the sink is the user's own webhook, which may have no batch endpoint."""
     def batch_size(env: dict[str, str]) -> str:
