@@ -11,7 +11,9 @@ Figures, per system and per sink (data lake, consumer A, consumer B):
 - cold start: endpoint process to ready, ``bootstrap apply``, start to the first click in
   every sink (and ``sandbox up`` itself, ours only);
 - with ``--soak S``: RSS of the endpoint, its workers and the sink, sampled every 5 s during
-  a paced run, with the slope after the first minute.
+  a paced run, with the slope after the first minute;
+- with ``--heap S`` (ours only): the heap each of the endpoint's stores holds per stream
+  record after S seconds of the soak's workload (``heap.py``): what the soak's slope is made of.
 
 With ``--peer ministack`` every workload runs on both systems, one after the other, before
 the next workload starts: a ratio is measured on the same machine load within minutes.
@@ -28,7 +30,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from tests.bench.pipeline import workloads
+from tests.bench.pipeline import heap, workloads
 from tests.bench.pipeline.systems import PEERS, Ours, System
 from tests.bench.pipeline.workloads import Figures
 
@@ -106,14 +108,17 @@ def main() -> None:
     parser.add_argument("--soak-ttl", type=int, metavar="S",
                         help="the soak's items expire after S s (with EMULATOR_STREAM_RETENTION_HOURS small: "
                              "what stays in memory is then only S3's data, which isolates a leak)")
-    parser.add_argument("--only", default="throughput,latency,cold,soak",
-                        help="comma-separated workloads: throughput, latency, cold, soak (default all; soak needs --soak)")
+    parser.add_argument("--heap", type=float, default=0.0, metavar="S",
+                        help="also the heap per record of each store after S s at --soak-rate (ours only; 60 is enough)")
+    parser.add_argument("--only", default="throughput,latency,cold,soak,heap",
+                        help="comma-separated workloads: throughput, latency, cold, soak, heap "
+                             "(default all; soak needs --soak, heap --heap)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="attach py-spy to our endpoint and its workers during the throughput runs; stacks in DIR")
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="deadline for the sinks to catch up, s")
     args = parser.parse_args()
     only = {part.strip() for part in args.only.split(",") if part.strip()}
-    unknown = only - {"throughput", "latency", "cold", "soak"}
+    unknown = only - {"throughput", "latency", "cold", "soak", "heap"}
     if unknown:
         parser.error(f"--only: unknown workload(s) {', '.join(sorted(unknown))}")
     logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
@@ -154,6 +159,12 @@ def main() -> None:
     if args.soak and "soak" in only:
         each(f"memory: {args.soak:g} s at {args.soak_rate:g} writes/s",
              lambda s: workloads.soak(s, args.soak, args.soak_rate, say, ttl_seconds=args.soak_ttl))
+    if args.heap and "heap" in only:
+        say(f"heap by store: {args.heap:g} s at {args.soak_rate:g} writes/s (20 % updates, 10 % deletes): ours")
+        figures = Figures()
+        for name, value in heap.heap_by_store(args.heap, args.soak_rate, say, logs).items():
+            figures.put(name, value)
+        report(f"heap by store after {args.heap:g} s at {args.soak_rate:g} writes/s", {"ours": figures})
     load = os.getloadavg()
     say(f"done; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -1,10 +1,17 @@
-"""moto's model objects: freed once deleted (its BaseModel kept every one), and S3 objects compact."""
+"""moto's model objects: freed once deleted (its BaseModel kept every one); S3 objects, Kinesis
+records and Kinesis metrics compact."""
 
 from __future__ import annotations
 
+import base64
+import datetime
 import gc
 import hashlib
+import io
+import json
 import pickle
+import random
+import time
 import tracemalloc
 import weakref
 from collections.abc import Iterator
@@ -12,9 +19,12 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto import mock_aws
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.kinesis.models import kinesis_backends
 from moto.s3.models import s3_backends
 
+from emulator import moto_patches
 from emulator.moto_patches import install_patches
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -104,3 +114,194 @@ def test_an_s3_object_survives_pickling() -> None:
     s3.put_object(Bucket="pickled-objects", Key="one", Body=b"body")
     key = pickle.loads(pickle.dumps(s3_backends[ACCOUNT]["aws"].get_object("pickled-objects", "one")))
     assert key.value == b"body" and key.etag == f'"{hashlib.md5(b"body").hexdigest()}"'
+
+
+def _fanout_payload(i: int) -> bytes:
+    """A stream record's JSON, about the size of what the fan-out function puts (760 bytes)."""
+    image = {f"attr{n}": {"S": f"value-{i}-{n}"} for n in range(10)}
+    return json.dumps({
+        "eventID": f"{i:032x}", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/stream/2026-12-07T00:00:00.000",
+        "dynamodb": {"ApproximateCreationDateTime": 1_800_000_000 + i, "Keys": {"id": {"S": f"click-{i}"}},
+                     "NewImage": image, "SequenceNumber": str(i), "SizeBytes": 300,
+                     "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }).encode()
+
+
+def test_kinesis_records_read_back_as_they_were_put() -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="compact", ShardCount=1)
+    payloads = [_fanout_payload(i) for i in range(30)] + [b"", bytes(range(256))]  # empty and binary too
+    put = kinesis.put_records(StreamName="compact", Records=[{"Data": p, "PartitionKey": f"pk-{i}"}
+                                                             for i, p in enumerate(payloads)])
+    shard = kinesis.describe_stream(StreamName="compact")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="compact", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    got = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)["Records"]
+    assert [r["Data"] for r in got] == payloads
+    assert [r["PartitionKey"] for r in got] == [f"pk-{i}" for i in range(len(payloads))]
+    assert [r["SequenceNumber"] for r in got] == [r["SequenceNumber"] for r in put["Records"]]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert all(abs((now - r["ApproximateArrivalTimestamp"]).total_seconds()) < 60 for r in got)
+
+
+def test_a_kinesis_record_keeps_moto_s_attributes_and_survives_pickling() -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="attributes", ShardCount=1)
+    kinesis.put_record(StreamName="attributes", Data=b'{"a": 1}', PartitionKey="pk")
+    shard = next(iter(kinesis_backends[ACCOUNT][REGION].streams["attributes"].shards.values()))
+    record = pickle.loads(pickle.dumps(next(iter(shard.records.values()))))
+    assert record.data == base64.b64encode(b'{"a": 1}').decode()  # moto's models read base64 text
+    assert record.partition_key == "pk" and record.sequence_number == 1
+    assert abs(record.created_at - time.time()) < 60
+    assert record.created_at_datetime.tzinfo is None  # naive UTC, as moto compares it
+    assert abs(record.created_at_datetime.timestamp() - record.created_at - _utc_offset()) < 1e-3
+
+
+def _utc_offset() -> float:
+    """What ``naive.timestamp()`` adds to a naive UTC time on this machine (0 where TZ is UTC)."""
+    return -time.localtime().tm_gmtoff
+
+
+def test_a_fanout_record_takes_under_1_kb_of_heap() -> None:
+    """moto's record held a 760-byte payload in 1.5 KB of heap; fan-out records stay 24 h."""
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="heap", ShardCount=1)
+    kinesis.put_record(StreamName="heap", Data=_fanout_payload(-1), PartitionKey="warm-up")  # moto's lazy imports
+    batches = [[{"Data": _fanout_payload(b * 100 + i), "PartitionKey": f"click-{b * 100 + i:06d}"} for i in range(100)]
+               for b in range(5)]
+    raw = sum(len(r["Data"]) for batch in batches for r in batch) / 500
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for batch in batches:
+        kinesis.put_records(StreamName="heap", Records=batch)
+    gc.collect()
+    per_record = (tracemalloc.get_traced_memory()[0] - before) / 500
+    tracemalloc.stop()
+    assert raw > 700 and per_record < 1000, f"{per_record:.0f} bytes of heap per {raw:.0f}-byte record"
+
+
+def test_kinesis_metrics_are_one_statistic_set_per_minute() -> None:
+    """moto added two data points per put; CloudWatch's standard resolution is one minute."""
+    kinesis, cloudwatch = boto3.client("kinesis"), boto3.client("cloudwatch")
+    kinesis.create_stream(StreamName="metered", ShardCount=1)
+    for size in (1, 2, 3):
+        kinesis.put_records(StreamName="metered", Records=[{"Data": b"x" * 10, "PartitionKey": "k"}] * size)
+    kinesis.put_record(StreamName="metered", Data=b"y" * 40, PartitionKey="kk")
+    data = cloudwatch_backends[ACCOUNT][REGION].metric_data
+    minute = time.time() // 60 * 60
+    assert len(data) <= 4  # two metrics, and a minute boundary may fall between the puts
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=[{"Name": "StreamName", "Value": "metered"}],
+        StartTime=datetime.datetime.fromtimestamp(minute - 120, datetime.timezone.utc),
+        EndTime=datetime.datetime.fromtimestamp(minute + 120, datetime.timezone.utc),
+        Period=600, Statistics=["Sum", "SampleCount", "Minimum", "Maximum"])["Datapoints"]
+    assert len(stats) == 1
+    assert (stats[0]["Sum"], stats[0]["SampleCount"], stats[0]["Minimum"], stats[0]["Maximum"]) == (7, 4, 1, 3)
+    incoming = cloudwatch.get_metric_statistics(
+        Namespace="AWS/Kinesis", MetricName="IncomingBytes", Dimensions=[{"Name": "StreamName", "Value": "metered"}],
+        StartTime=datetime.datetime.fromtimestamp(minute - 120, datetime.timezone.utc),
+        EndTime=datetime.datetime.fromtimestamp(minute + 120, datetime.timezone.utc),
+        Period=600, Statistics=["Sum"])["Datapoints"]
+    assert incoming[0]["Sum"] == 6 * 11 + 42  # data and partition key, as moto counts
+
+
+def test_a_new_minute_starts_a_new_statistic_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="minutes", ShardCount=1)
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(moto_patches.time, "time", lambda: clock[0])
+    for step in (0, 10, 59, 60, 61, 185):
+        clock[0] = 1_800_000_000.0 + step
+        kinesis.put_record(StreamName="minutes", Data=b"z", PartitionKey="k")
+    data = [d for d in cloudwatch_backends[ACCOUNT][REGION].metric_data if d.name == "IncomingRecords"]
+    assert [(d.timestamp.minute, d.sample_count) for d in data] == [(0, 3), (1, 2), (3, 1)]
+
+
+def _lake_body(records: int) -> bytes:
+    return json.dumps({"Records": [json.loads(_fanout_payload(i)) for i in range(records)]}).encode()
+
+
+def test_a_compressible_body_is_kept_packed_and_reads_back_whole_in_ranges_and_copies() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="packed")
+    body = _lake_body(3)
+    put = s3.put_object(Bucket="packed", Key="raw/one.json", Body=body)
+    key = s3_backends[ACCOUNT]["aws"].get_object("packed", "raw/one.json")
+    assert isinstance(key._value_buffer, moto_patches.PackedBody)
+    assert s3.get_object(Bucket="packed", Key="raw/one.json")["Body"].read() == body
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert s3.head_object(Bucket="packed", Key="raw/one.json")["ContentLength"] == len(body)
+    ranged = s3.get_object(Bucket="packed", Key="raw/one.json", Range="bytes=10-99")["Body"].read()
+    assert ranged == body[10:100]
+    s3.copy_object(Bucket="packed", Key="copy.json", CopySource={"Bucket": "packed", "Key": "raw/one.json"})
+    assert s3.get_object(Bucket="packed", Key="copy.json")["Body"].read() == body
+    assert pickle.loads(pickle.dumps(key)).value == body
+
+
+def test_a_body_that_does_not_compress_stays_plain() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="plain")
+    body = random.Random(11).randbytes(2_000)  # noise: zlib cannot shrink it
+    s3.put_object(Bucket="plain", Key="noise", Body=body)
+    key = s3_backends[ACCOUNT]["aws"].get_object("plain", "noise")
+    assert not isinstance(key._value_buffer, moto_patches.PackedBody)
+    assert s3.get_object(Bucket="plain", Key="noise")["Body"].read() == body
+
+
+def test_a_packed_body_reads_in_chunks_like_a_file() -> None:
+    data = _lake_body(2)
+    body = moto_patches.PackedBody(moto_patches.deflate(data), len(data))
+    assert body.read(100) == data[:100] and body.tell() == 100
+    assert body.read() == data[100:] and body.read() == b""
+    assert body.seek(-10, io.SEEK_END) == len(data) - 10 and body.read(4) == data[-10:-6]
+    body.close()
+    with pytest.raises(ValueError):
+        body.read()
+
+
+def test_a_multipart_upload_of_compressible_parts_reads_back() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="multipart")
+    first, last = b"0123456789abcdef" * (5 * 2**20 // 16), _lake_body(2)  # parts but the last are 5 MiB at least
+    upload = s3.create_multipart_upload(Bucket="multipart", Key="big")["UploadId"]
+    etags = [s3.upload_part(Bucket="multipart", Key="big", UploadId=upload, PartNumber=n, Body=part)["ETag"]
+             for n, part in ((1, first), (2, last))]
+    s3.complete_multipart_upload(Bucket="multipart", Key="big", UploadId=upload, MultipartUpload={
+        "Parts": [{"ETag": etag, "PartNumber": n} for n, etag in enumerate(etags, start=1)]})
+    assert s3.get_object(Bucket="multipart", Key="big")["Body"].read() == first + last
+
+
+def test_a_data_lake_object_takes_less_heap_than_its_body_plus_moto_s_key() -> None:
+    """A 1.5 KB archive object: 3.3 KB of heap with its body kept as is, 2.3 KB packed."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="lake-heap")
+    backend = s3_backends[ACCOUNT]["aws"]
+    backend.put_object("lake-heap", "warm-up", _lake_body(2))
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(300):  # the bodies are built inside the traced window, as a request's are
+        backend.put_object("lake-heap", f"raw/year=2026/month=12/day=07/hour=13/{i:020d}-{i:020d}-0123456789.json",
+                           _lake_body(2))
+    gc.collect()
+    per_object = (tracemalloc.get_traced_memory()[0] - before) / 300
+    tracemalloc.stop()
+    assert len(_lake_body(2)) > 1400 and per_object < 2700, f"{per_object:.0f} bytes of heap per object"
+
+
+def test_a_body_too_large_to_pack_quickly_stays_plain() -> None:
+    """Compressing megabytes would hold the endpoint's lock for tens of milliseconds."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="large-plain")
+    body = b"compressible " * (moto_patches.PACK_MAX_BYTES // 13 + 1)
+    s3.put_object(Bucket="large-plain", Key="big", Body=body)
+    key = s3_backends[ACCOUNT]["aws"].get_object("large-plain", "big")
+    assert not isinstance(key._value_buffer, moto_patches.PackedBody)
+    assert s3.get_object(Bucket="large-plain", Key="big")["Body"].read() == body
+
+
+def test_deflate_round_trips_payloads_of_every_size() -> None:
+    for data in (b"", b"x", _fanout_payload(1), _lake_body(40), random.Random(3).randbytes(70_000)):
+        assert moto_patches.inflate(moto_patches.deflate(data)) == data
