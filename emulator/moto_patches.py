@@ -29,7 +29,9 @@ What is patched, and why (FACTS.md has the measurements):
   with the same attributes (``data`` still reads as base64).
 - Kinesis metrics: moto appends two CloudWatch data points for every put, kept forever.
   CloudWatch keeps standard metrics at one-minute resolution; ours folds each minute's puts
-  into one statistic set per metric and stream, so they stop growing with the traffic.
+  into one statistic set per metric and stream, so they stop growing with the traffic. A
+  query's start time is rounded down as CloudWatch rounds it (to the minute for recent
+  data), so a query from just before a put still finds its minute's set.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from moto.cloudwatch.models import MetricAggregatedDatum, cloudwatch_backends
+from moto.cloudwatch.models import CloudWatchBackend, MetricAggregatedDatum, cloudwatch_backends
 from moto.core.base_backend import model_data
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
@@ -279,8 +281,9 @@ _STREAM_METRICS = (("IncomingBytes", "Bytes"), ("IncomingRecords", "Count"))
 def _send_stream_metrics(self: KinesisBackend, stream_name: str, incoming_bytes: int, incoming_records: int) -> None:
     """moto's per-put data points, folded into one statistic set per metric, stream and minute.
 
-    The open minute's sets are remembered on the CloudWatch backend itself, so a reset or a
-    restored snapshot of that backend takes them along."""
+    The open minute's sets are remembered on the CloudWatch backend itself, so a reset of
+    that backend forgets them with its data. A set is stamped with its minute's start;
+    queries round their start time down as CloudWatch does (``_rounded_start``)."""
     backend = cloudwatch_backends[self.account_id][self.region_name]
     minute = datetime.datetime.fromtimestamp(time.time() // 60 * 60, datetime.timezone.utc).replace(tzinfo=None)
     open_sets: dict[tuple[str, str], MetricAggregatedDatum] = backend.__dict__.setdefault("_emu_open_minute", {})
@@ -289,8 +292,8 @@ def _send_stream_metrics(self: KinesisBackend, stream_name: str, incoming_bytes:
         if datum is not None and datum.timestamp == minute:
             datum.sum += value
             datum.sample_count += 1
-            datum.min = min(datum.min, value)
-            datum.max = max(datum.max, value)
+            datum.min = min(datum.min, float(value))
+            datum.max = max(datum.max, float(value))
             continue
         datum = MetricAggregatedDatum(
             namespace="AWS/Kinesis", name=name, min_stat=float(value), max_stat=float(value), sample_count=1.0,
@@ -299,6 +302,30 @@ def _send_stream_metrics(self: KinesisBackend, stream_name: str, incoming_bytes:
         )
         backend.metric_data.append(datum)
         open_sets[(stream_name, name)] = datum
+
+
+def _rounded_start(start: datetime.datetime) -> datetime.datetime:
+    """A query's start time as CloudWatch rounds it: down to the minute when under 15 days
+    ago, to 5 minutes under 63 days, else to the hour (GetMetricStatistics' reference)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    age = (now if start.tzinfo else now.replace(tzinfo=None)) - start  # moto's naive times are UTC
+    step = 60 if age < datetime.timedelta(days=15) else 300 if age < datetime.timedelta(days=63) else 3600
+    past = (start.minute * 60 + start.second) % step
+    return start - datetime.timedelta(seconds=past, microseconds=start.microsecond)
+
+
+_original_get_metric_statistics = CloudWatchBackend.get_metric_statistics
+_original_get_metric_data = CloudWatchBackend.get_metric_data
+
+
+def _get_metric_statistics(self: CloudWatchBackend, namespace: str, metric_name: str, start_time: datetime.datetime,
+                           *args: Any, **kwargs: Any) -> Any:
+    return _original_get_metric_statistics(self, namespace, metric_name, _rounded_start(start_time), *args, **kwargs)
+
+
+def _get_metric_data(self: CloudWatchBackend, queries: list[dict[str, Any]], start_time: datetime.datetime,
+                     *args: Any, **kwargs: Any) -> Any:
+    return _original_get_metric_data(self, queries, _rounded_start(start_time), *args, **kwargs)
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
@@ -426,6 +453,8 @@ def install_patches() -> None:
     Shard.get_min_sequence_number = kinesis_min_seq  # type: ignore[method-assign]
     Shard.get_max_sequence_number = _kinesis_max_seq  # type: ignore[method-assign]
     KinesisBackend._send_stream_metrics = _send_stream_metrics  # type: ignore[method-assign]
+    CloudWatchBackend.get_metric_statistics = _get_metric_statistics  # type: ignore[method-assign]
+    CloudWatchBackend.get_metric_data = _get_metric_data  # type: ignore[method-assign]
     _stop_instance_tracking()
     FakeKey.value = property(_key_value_getter, _set_key_value)  # type: ignore[method-assign, assignment]
     FakeKey.__init__ = _key_init  # type: ignore[method-assign]

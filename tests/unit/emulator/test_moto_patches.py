@@ -182,29 +182,27 @@ def test_a_fanout_record_takes_under_1_kb_of_heap() -> None:
     assert raw > 700 and per_record < 1000, f"{per_record:.0f} bytes of heap per {raw:.0f}-byte record"
 
 
-def test_kinesis_metrics_are_one_statistic_set_per_minute() -> None:
+def test_kinesis_metrics_are_one_statistic_set_per_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto added two data points per put; CloudWatch's standard resolution is one minute."""
     kinesis, cloudwatch = boto3.client("kinesis"), boto3.client("cloudwatch")
     kinesis.create_stream(StreamName="metered", ShardCount=1)
+    minute = time.time() // 60 * 60 - 60  # the puts all fall in the last whole minute
+    monkeypatch.setattr(moto_patches.time, "time", lambda: minute + 30)
     for size in (1, 2, 3):
         kinesis.put_records(StreamName="metered", Records=[{"Data": b"x" * 10, "PartitionKey": "k"}] * size)
     kinesis.put_record(StreamName="metered", Data=b"y" * 40, PartitionKey="kk")
-    data = cloudwatch_backends[ACCOUNT][REGION].metric_data
-    minute = time.time() // 60 * 60
-    assert len(data) <= 4  # two metrics, and a minute boundary may fall between the puts
-    stats = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=[{"Name": "StreamName", "Value": "metered"}],
-        StartTime=datetime.datetime.fromtimestamp(minute - 120, datetime.timezone.utc),
-        EndTime=datetime.datetime.fromtimestamp(minute + 120, datetime.timezone.utc),
-        Period=600, Statistics=["Sum", "SampleCount", "Minimum", "Maximum"])["Datapoints"]
-    assert len(stats) == 1
-    assert (stats[0]["Sum"], stats[0]["SampleCount"], stats[0]["Minimum"], stats[0]["Maximum"]) == (7, 4, 1, 3)
-    incoming = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Kinesis", MetricName="IncomingBytes", Dimensions=[{"Name": "StreamName", "Value": "metered"}],
-        StartTime=datetime.datetime.fromtimestamp(minute - 120, datetime.timezone.utc),
-        EndTime=datetime.datetime.fromtimestamp(minute + 120, datetime.timezone.utc),
-        Period=600, Statistics=["Sum"])["Datapoints"]
-    assert incoming[0]["Sum"] == 6 * 11 + 42  # data and partition key, as moto counts
+    assert len(cloudwatch_backends[ACCOUNT][REGION].metric_data) == 2
+
+    def statistics(metric: str) -> list[dict[str, float]]:
+        return cloudwatch.get_metric_statistics(
+            Namespace="AWS/Kinesis", MetricName=metric, Dimensions=[{"Name": "StreamName", "Value": "metered"}],
+            StartTime=datetime.datetime.fromtimestamp(minute, datetime.timezone.utc),
+            EndTime=datetime.datetime.fromtimestamp(minute + 60, datetime.timezone.utc),
+            Period=60, Statistics=["Sum", "SampleCount", "Minimum", "Maximum"])["Datapoints"]
+
+    records = statistics("IncomingRecords")
+    assert [(p["Sum"], p["SampleCount"], p["Minimum"], p["Maximum"]) for p in records] == [(7, 4, 1, 3)]
+    assert [p["Sum"] for p in statistics("IncomingBytes")] == [6 * 11 + 42]  # data and partition key, as moto counts
 
 
 def test_a_new_minute_starts_a_new_statistic_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -305,3 +303,45 @@ def test_a_body_too_large_to_pack_quickly_stays_plain() -> None:
 def test_deflate_round_trips_payloads_of_every_size() -> None:
     for data in (b"", b"x", _fanout_payload(1), _lake_body(40), random.Random(3).randbytes(70_000)):
         assert moto_patches.inflate(moto_patches.deflate(data)) == data
+
+
+def test_a_query_from_just_before_the_puts_finds_them() -> None:
+    """CloudWatch rounds a recent start time down to the minute, so the minute's set is found."""
+    kinesis, cloudwatch = boto3.client("kinesis"), boto3.client("cloudwatch")
+    kinesis.create_stream(StreamName="just-now", ShardCount=1)
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+    kinesis.put_records(StreamName="just-now", Records=[{"Data": b"x", "PartitionKey": "k"}] * 5)
+    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)
+    dimensions = [{"Name": "StreamName", "Value": "just-now"}]
+    stats = cloudwatch.get_metric_statistics(Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=dimensions,
+                                             StartTime=start, EndTime=end, Period=300, Statistics=["Sum"])["Datapoints"]
+    assert [point["Sum"] for point in stats] == [5]
+    data = cloudwatch.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{
+        "Id": "records", "MetricStat": {"Metric": {"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords",
+                                                   "Dimensions": dimensions}, "Period": 300, "Stat": "Sum"}}])
+    assert data["MetricDataResults"][0]["Values"] == [5]
+
+
+@pytest.mark.parametrize(("age", "rounded"), [
+    (datetime.timedelta(minutes=3), "12:32:00"),
+    (datetime.timedelta(days=20), "12:30:00"),
+    (datetime.timedelta(days=70), "12:00:00"),
+])
+def test_a_start_time_is_rounded_as_cloudwatch_rounds_it(age: datetime.timedelta, rounded: str) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start = (now - age).replace(hour=12, minute=32, second=34, microsecond=5)
+    if start > now - age:  # the same day's 12:32 may lie ahead: a day earlier is as old or older
+        start -= datetime.timedelta(days=1)
+    assert moto_patches._rounded_start(start).strftime("%H:%M:%S") == rounded
+    naive = moto_patches._rounded_start(start.replace(tzinfo=None))
+    assert naive.tzinfo is None and naive.strftime("%H:%M:%S") == rounded
+
+
+def test_s3_objects_share_one_list_of_restore_transitions() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="shared-transitions")
+    for name in ("a", "b"):
+        s3.put_object(Bucket="shared-transitions", Key=name, Body=b"body")
+    backend = s3_backends[ACCOUNT]["aws"]
+    first, second = (backend.get_object("shared-transitions", name) for name in ("a", "b"))
+    assert first._transitions is second._transitions
