@@ -226,7 +226,7 @@ def kinesis_last_seq(shard: Shard) -> int:
 
 
 class CompactKinesisRecord:
-    """moto's Kinesis ``Record`` (the attributes moto and our pollers read) in a third of its heap.
+    """moto's Kinesis ``Record`` (the attributes moto and our pollers read) in half its heap.
 
     The payload is kept deflated, not as base64 text: a fan-out record is a
     DynamoDB stream record's JSON, which compresses about threefold. ``data`` gives back the
@@ -276,6 +276,8 @@ def _kinesis_max_seq(self: Shard) -> int:
 
 
 _STREAM_METRICS = (("IncomingBytes", "Bytes"), ("IncomingRecords", "Count"))
+#: What the metrics' minutes are read from (tests set it, not the process's ``time.time``).
+_clock: Callable[[], float] = time.time
 
 
 def _send_stream_metrics(self: KinesisBackend, stream_name: str, incoming_bytes: int, incoming_records: int) -> None:
@@ -285,7 +287,7 @@ def _send_stream_metrics(self: KinesisBackend, stream_name: str, incoming_bytes:
     that backend forgets them with its data. A set is stamped with its minute's start;
     queries round their start time down as CloudWatch does (``_rounded_start``)."""
     backend = cloudwatch_backends[self.account_id][self.region_name]
-    minute = datetime.datetime.fromtimestamp(time.time() // 60 * 60, datetime.timezone.utc).replace(tzinfo=None)
+    minute = datetime.datetime.fromtimestamp(_clock() // 60 * 60, datetime.timezone.utc).replace(tzinfo=None)
     open_sets: dict[tuple[str, str], MetricAggregatedDatum] = backend.__dict__.setdefault("_emu_open_minute", {})
     for (name, unit), value in zip(_STREAM_METRICS, (incoming_bytes, incoming_records), strict=True):
         datum = open_sets.get((stream_name, name))
@@ -344,7 +346,8 @@ def _stop_instance_tracking() -> None:
 
 # --- S3 objects ----------------------------------------------------------------------
 _PRIVATE_ACL: FakeAcl = get_canned_acl("private")  # read-only: moto replaces an ACL, never edits it
-_RESTORE_TRANSITIONS: list[tuple[str | None, str]] | None = None  # read-only: moto only looks them up
+#: moto's restore transitions, the same list for every key (read-only: moto only looks them up).
+_RESTORE_TRANSITIONS: list[tuple[str | None, str]] = [(None, "IN_PROGRESS"), ("IN_PROGRESS", "RESTORED")]
 _original_key_init = FakeKey.__init__
 _original_key_setstate = FakeKey.__setstate__
 _key_value_getter = FakeKey.value.fget  # type: ignore[attr-defined]
@@ -417,10 +420,7 @@ def _set_key_value(self: FakeKey, new_value: bytes | str) -> None:
 
 
 def _compact(key: FakeKey) -> None:
-    global _RESTORE_TRANSITIONS
-    if _RESTORE_TRANSITIONS is None:  # the first key's list stands for all that are equal to it
-        _RESTORE_TRANSITIONS = key._transitions
-    elif key._transitions == _RESTORE_TRANSITIONS:
+    if key._transitions == _RESTORE_TRANSITIONS:  # a moto with other transitions keeps its own
         key._transitions = _RESTORE_TRANSITIONS
     key.__dict__ = dict(key.__dict__)  # a dict built at its final size: 830 bytes, not 1,580
 

@@ -5,8 +5,8 @@ Why a journal and not a snapshot: consumer B checkpoints a record only after the
 the emulator's snapshot holds (it may be newer than the sink's last save, e.g. when the
 endpoint runs in a process of its own). One ``write`` per delivery (a batch request's
 deliveries together), flushed to the kernel before the answer, survives SIGKILL (the page
-cache does); a torn last line (a kill mid-write,
-before the answer went out) is skipped on replay.
+cache does); a torn last line (a kill mid-write, before the answer went out) is skipped on
+replay.
 
 Lines: ``{"delivery": {...}}`` (Delivery.as_dict), ``{"faults": {...}}`` (a new fault setting),
 ``{"reset": true}`` (DELETE /deliveries: what came before is forgotten).

@@ -14,11 +14,14 @@ records (24 h) and S3 objects for good.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import subprocess
 import tempfile
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
@@ -30,69 +33,55 @@ from bootstrap.settings import Settings
 from emulator.config import EmulatorConfig
 from emulator.core import Emulator
 from producer.options import new_run_id
+from tests.bench.pipeline import workloads
 from tests.bench.pipeline.systems import _start_sink, free_port
 
 Say = Callable[[str], None]
 
 
-def _clear_stream_records(account: str) -> None:
-    for backend in dynamodb_backends[account].values():
-        for table in backend.tables.values():
-            if table.stream_shard is not None:
-                table.stream_shard.items.clear()
+def _tables(account: str) -> list[Any]:
+    return [table for backend in dynamodb_backends[account].values() for table in backend.tables.values()]
 
 
-def _clear_items(account: str) -> None:
-    for backend in dynamodb_backends[account].values():
-        for table in backend.tables.values():
-            table.items.clear()
-
-
-def _clear_kinesis_records(account: str) -> None:
-    for backend in kinesis_backends[account].values():
-        for stream in backend.streams.values():
-            for shard in stream.shards.values():
-                shard.records.clear()
-
-
-def _clear_s3_objects(account: str) -> None:
-    for backend in s3_backends[account].values():
-        for bucket in backend.buckets.values():
-            bucket.keys.clear()
-
-
-def _clear_logs(account: str) -> None:
-    for backend in logs_backends[account].values():
-        backend.groups.clear()
-
-
-def _clear_metrics(account: str) -> None:
-    for backend in cloudwatch_backends[account].values():
-        backend.metric_data.clear()
-
-
-#: In the order they are emptied: a stream record holds copies of its item's images, so the
+#: Each store: its name, and the containers that hold its data (emptied with ``clear()``). In
+#: the order they are emptied: a stream record holds copies of its item's images, so the
 #: records go first and each store's figure is what it alone keeps.
-STORES: tuple[tuple[str, Callable[[str], None]], ...] = (
-    ("DynamoDB stream records", _clear_stream_records),
-    ("DynamoDB items", _clear_items),
-    ("Kinesis records", _clear_kinesis_records),
-    ("S3 objects", _clear_s3_objects),
-    ("CloudWatch Logs events", _clear_logs),
-    ("CloudWatch metrics", _clear_metrics),
+STORES: tuple[tuple[str, Callable[[str], Iterable[Any]]], ...] = (
+    ("DynamoDB stream records", lambda account: [t.stream_shard.items for t in _tables(account)
+                                                 if t.stream_shard is not None]),
+    ("DynamoDB items", lambda account: [t.items for t in _tables(account)]),
+    ("Kinesis records", lambda account: [shard.records for backend in kinesis_backends[account].values()
+                                         for stream in backend.streams.values() for shard in stream.shards.values()]),
+    ("S3 objects", lambda account: [bucket.keys for backend in s3_backends[account].values()
+                                    for bucket in backend.buckets.values()]),
+    ("CloudWatch Logs events", lambda account: [backend.groups for backend in logs_backends[account].values()]),
+    ("CloudWatch metrics", lambda account: [backend.metric_data for backend in cloudwatch_backends[account].values()]),
 )
+S3_OBJECTS = "S3 objects"
+
+
+def _empty(emulator: Emulator, holders: Callable[[str], Iterable[Any]]) -> None:
+    with emulator.adapter.lock:
+        for container in holders(emulator.config.account_id):
+            container.clear()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
 
 
 def heap_by_store(seconds: float, rate: float, say: Say, logs: Path) -> dict[str, float | None]:
     """Bytes of heap per stream record that each store holds after a paced mixed run."""
-    from tests.bench.pipeline import workloads  # the producer and the sink readers
-
-    tracemalloc.start()
-    log = (logs / "heap-sink.log").open("ab")
-    sink, sink_url = _start_sink(log)
-    emulator = Emulator(EmulatorConfig(port=free_port())).start()
     figures: dict[str, float | None] = {}
-    try:
+    with contextlib.ExitStack() as stack:  # undone in reverse: stores emptied, emulator, sink, tracing
+        tracemalloc.start()
+        stack.callback(tracemalloc.stop)
+        sink, sink_url = _start_sink(stack.enter_context((logs / "heap-sink.log").open("ab")))
+        stack.callback(_stop, sink)
+        emulator = stack.enter_context(Emulator(EmulatorConfig(port=free_port())))
+        for _, holders in STORES:  # moto's S3 objects must not be left to the interpreter's exit
+            stack.callback(_empty, emulator, holders)
         settings = Settings(endpoint_url=emulator.endpoint_url, http_sink_url=sink_url, prefix="clicks",
                             state_dir=tempfile.mkdtemp(prefix="bench-heap-"))
         workloads._deploy(settings)
@@ -102,32 +91,20 @@ def heap_by_store(seconds: float, rate: float, say: Say, logs: Path) -> dict[str
         missing = sum(max(0, records - n) for n in arrivals.counts().values())
         emulator.retention.stop()  # nothing trims while the stores are measured
         emulator.ttl.stop()
-        account = emulator.config.account_id
-        objects = sum(len(bucket.keys) for backend in s3_backends[account].values()
-                      for bucket in backend.buckets.values())
+        objects = sum(len(keys) for keys in dict(STORES)[S3_OBJECTS](emulator.config.account_id))
         total = 0.0
-        for name, clear in STORES:
+        for name, holders in STORES:
             gc.collect()
             before = tracemalloc.get_traced_memory()[0]
-            with emulator.adapter.lock:
-                clear(account)
+            _empty(emulator, holders)
             gc.collect()
             freed = (before - tracemalloc.get_traced_memory()[0]) / max(1, records)
             figures[f"{name}, bytes per record"] = freed
             total += freed
-            if clear is _clear_s3_objects:
+            if name == S3_OBJECTS:
                 figures["S3 objects, bytes per object"] = freed * records / max(1, objects)
         figures["all of them, bytes per record"] = total
         figures["stream records written"] = float(records)
         figures["S3 objects written"] = float(objects)
         figures["records missing at the end"] = float(missing)
-    finally:
-        with emulator.adapter.lock:  # moto's S3 objects must not be left to the interpreter's exit
-            for _, clear in STORES:
-                clear(emulator.config.account_id)
-        emulator.stop()
-        sink.terminate()
-        sink.wait(timeout=10)
-        log.close()
-        tracemalloc.stop()
     return figures

@@ -187,7 +187,7 @@ def test_kinesis_metrics_are_one_statistic_set_per_minute(monkeypatch: pytest.Mo
     kinesis, cloudwatch = boto3.client("kinesis"), boto3.client("cloudwatch")
     kinesis.create_stream(StreamName="metered", ShardCount=1)
     minute = time.time() // 60 * 60 - 60  # the puts all fall in the last whole minute
-    monkeypatch.setattr(moto_patches.time, "time", lambda: minute + 30)
+    monkeypatch.setattr(moto_patches, "_clock", lambda: minute + 30)
     for size in (1, 2, 3):
         kinesis.put_records(StreamName="metered", Records=[{"Data": b"x" * 10, "PartitionKey": "k"}] * size)
     kinesis.put_record(StreamName="metered", Data=b"y" * 40, PartitionKey="kk")
@@ -209,7 +209,7 @@ def test_a_new_minute_starts_a_new_statistic_set(monkeypatch: pytest.MonkeyPatch
     kinesis = boto3.client("kinesis")
     kinesis.create_stream(StreamName="minutes", ShardCount=1)
     clock = [1_800_000_000.0]
-    monkeypatch.setattr(moto_patches.time, "time", lambda: clock[0])
+    monkeypatch.setattr(moto_patches, "_clock", lambda: clock[0])
     for step in (0, 10, 59, 60, 61, 185):
         clock[0] = 1_800_000_000.0 + step
         kinesis.put_record(StreamName="minutes", Data=b"z", PartitionKey="k")
