@@ -17,7 +17,10 @@ ENV_STREAM_READER = "EMULATOR_STREAM_READER"
 ENV_SNAPSHOT_INTERVAL = "EMULATOR_SNAPSHOT_INTERVAL"
 ENV_LOG_EVENTS_KEPT = "EMULATOR_LOG_EVENTS_KEPT"
 ENV_MIN_POLL_INTERVAL_MS = "EMULATOR_MIN_POLL_INTERVAL_MS"
+ENV_ITEM_STORE = "EMULATOR_ITEM_STORE"
 STREAM_READERS = ("memory", "http")
+#: Where a table without a range key keeps its items: a file (emulator/item_store.py), or moto's dict.
+ITEM_STORES = ("disk", "memory")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -71,6 +74,7 @@ class EmulatorConfig:
     snapshot_interval: float = DEFAULT_SNAPSHOT_INTERVAL  # seconds between snapshots (with persistence on)
     log_events_kept: int = DEFAULT_LOG_EVENTS_KEPT  # per function log stream in CloudWatch Logs; 0 = all
     min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL_MS / 1000  # least seconds between reads of a shard after a batch
+    item_store: str = "disk"  # where tables without a range key keep their items: "disk" or "memory" (moto's)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:
@@ -91,6 +95,10 @@ class EmulatorConfig:
         if reader not in STREAM_READERS:
             raise ConfigError(f"{ENV_STREAM_READER}={reader!r} is not one of {', '.join(STREAM_READERS)}")
         values["stream_reader"] = reader
+        store = env.get(ENV_ITEM_STORE, "disk").strip().lower() or "disk"
+        if store not in ITEM_STORES:
+            raise ConfigError(f"{ENV_ITEM_STORE}={store!r} is not one of {', '.join(ITEM_STORES)}")
+        values["item_store"] = store
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not 0 <= int(values["port"]) <= 65535:  # type: ignore[call-overload]
             raise ConfigError(f"port {values['port']} is out of range (0..65535)")

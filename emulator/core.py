@@ -74,7 +74,7 @@ class Emulator:
     def _start(self) -> None:
         cfg = self.config
         self._root = Path(tempfile.mkdtemp(prefix="emulator-"))
-        self.adapter = MotoAdapter(cfg.account_id)
+        self.adapter = MotoAdapter(cfg.account_id, cfg.item_store)
         self.signal = ChangeSignal()
         self.adapter.add_listener(self.signal.notify)
         self.adapter.add_listener(self.adapter.touch)

@@ -17,6 +17,9 @@ from moto.dynamodb.models.table import StreamShard, Table
 from moto.kinesis.models import KinesisBackend, kinesis_backends
 from moto.logs.models import logs_backends
 
+from emulator import moto_patches
+from emulator.item_store import DiskItems, ttl_number
+from emulator.kinesis_store import ShardRecords
 from emulator.moto_patches import (
     add_listener,
     install_patches,
@@ -73,10 +76,16 @@ def _unsorted_items(table: Table) -> list[Any]:
     return list(table.items.values())
 
 
+def _due(item: Any, attribute: str, now: float) -> bool:
+    ttl = None if item is None else ttl_number(item, attribute)
+    return ttl is not None and ttl < now
+
+
 class MotoAdapter:
     """Locked access to moto's in-memory DynamoDB, Kinesis and Logs state."""
 
-    def __init__(self, account_id: str) -> None:
+    def __init__(self, account_id: str, item_store: str = "disk") -> None:
+        """``item_store``: where tables without a range key keep their items ("disk" or "memory")."""
         self.account_id = account_id
         self.lock = threading.RLock()
         #: Bumped by every request that may change moto's state (the snapshotter skips idle seconds).
@@ -84,6 +93,7 @@ class MotoAdapter:
         #: Set once the final snapshot is taken: later writes would be lost, so they are refused.
         self.frozen = False
         install_patches()
+        moto_patches.item_store = item_store
 
     def touch(self, _shard_id: str | None = None) -> None:
         """Note that moto's state may have changed (also a record listener: takes the shard id)."""
@@ -218,6 +228,9 @@ class MotoAdapter:
                 if table.ttl.get("TimeToLiveStatus") == "ENABLED" and table.ttl.get("AttributeName")
             ]
         for table in tables:
+            if isinstance(table.items, DiskItems):
+                deleted += self._sweep_stored(table, now, chunk)
+                continue
             with self.lock:
                 items = _unsorted_items(table)  # references only: cheap under the lock
             for start in range(0, len(items), chunk):
@@ -225,21 +238,27 @@ class MotoAdapter:
                     deleted += self._delete_expired(table, items[start : start + chunk], now)
         return deleted
 
+    def _sweep_stored(self, table: Table, now: float, chunk: int) -> int:
+        """The items due, from the store's TTL heap, a chunk per turn of the lock."""
+        deleted = 0
+        while True:
+            with self.lock:
+                due = table.items.expired(table.ttl["AttributeName"], now, chunk)
+                done = self._delete_expired(table, due, now)
+            deleted += done
+            if len(due) < chunk or not done:
+                return deleted
+
     @staticmethod
     def _delete_expired(table: Table, items: list[Any], now: float) -> int:
         attribute = table.ttl.get("AttributeName")
         deleted = 0
         for item in items:
-            value = item.attrs.get(attribute)
-            if value is None or value.type != "N":
-                continue  # AWS ignores non-number TTL values
-            try:
-                if float(value.value) >= now:
-                    continue  # not due: the common case, decided without a lookup
-            except ValueError:
-                continue
-            if table.get_item(item.hash_key, item.range_key) is not item:
-                continue  # changed or deleted since the snapshot: look again next sweep
+            if not _due(item, attribute, now):  # AWS ignores a TTL that is not a Number
+                continue  # not due: the common case, decided without a lookup
+            current = table.get_item(item.hash_key, item.range_key)
+            if current is not item and not _due(current, attribute, now):
+                continue  # deleted, or no longer due, since it was found (a stored item is read afresh)
             before = len(table.stream_shard.items) if table.stream_shard else 0
             table.delete_item(item.hash_key, item.range_key)
             deleted += 1
@@ -290,6 +309,9 @@ class MotoAdapter:
             return None
         with self.lock:
             shard = stream.shards[shard_id]
+            if isinstance(shard.records, ShardRecords):
+                found = shard.records.first_at_or_after(timestamp)
+                return found if found is not None else kinesis_last_seq(shard) + 1
             for seq, record in shard.records.items():
                 if record.created_at >= timestamp:
                     return seq
@@ -304,6 +326,9 @@ class MotoAdapter:
             last = kinesis_last_seq(shard)
             first = kinesis_min_seq(shard)
             seq = max(from_seq, first) if first else from_seq
+            if isinstance(shard.records, ShardRecords):
+                return [StoredKinesisRecord(r.sequence_number, r.partition_key, r.data, r.created_at)
+                        for r in shard.records.from_seq(seq, limit)]
             out: list[StoredKinesisRecord] = []
             while seq <= last and len(out) < limit:
                 record = shard.records.get(seq)
@@ -322,6 +347,9 @@ class MotoAdapter:
                 for stream in backend.streams.values():
                     for shard in stream.shards.values():
                         kinesis_last_seq(shard)
+                        if isinstance(shard.records, ShardRecords):
+                            dropped += shard.records.drop_older_than(older_than)
+                            continue
                         while shard.records:
                             first_seq = next(iter(shard.records))
                             if shard.records[first_seq].created_at >= older_than:

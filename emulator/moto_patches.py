@@ -25,24 +25,26 @@ What is patched, and why (FACTS.md has the measurements):
   (moto builds a list of tuples per key, never changed); and compacts the key's attribute
   dict. A 1.5 KB data lake object: 2.3 KB of heap with its body, not 3.3 KB.
 - Kinesis records: moto keeps each payload as base64 text in a dict-backed object, 1.4-1.8 KB
-  for a fan-out record, kept 24 h. Ours keeps the payload deflated in a slotted object
-  with the same attributes (``data`` still reads as base64).
+  for a fan-out record, kept 24 h, and walks them all from the oldest on every GetRecords.
+  Ours keeps a shard's records deflated in a file with 28 bytes of index each
+  (emulator/kinesis_store.py); reads, timestamp lookups and trimming are binary searches.
 - Kinesis metrics: moto appends two CloudWatch data points for every put, kept forever.
   CloudWatch keeps standard metrics at one-minute resolution; ours folds each minute's puts
   into one statistic set per metric and stream, so they stop growing with the traffic. A
   query's start time is rounded down as CloudWatch rounds it (to the minute for recent
   data), so a query from just before a put still finds its minute's set.
+- DynamoDB items: moto keeps every item as objects, 1.3 KB of heap each, for good. A table
+  without a range key keeps them in a file instead (emulator/item_store.py), the most
+  recently used ones live; ``len`` reads the count instead of every item.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
 import io
 import tempfile
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,10 @@ from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
 from moto.kinesis.models import KinesisBackend, Shard
 from moto.s3.models import FakeAcl, FakeKey, get_canned_acl
+
+from emulator.compression import deflate, inflate
+from emulator.item_store import DiskItems
+from emulator.kinesis_store import CompactKinesisRecord, ShardRecords
 
 _listeners: list[Callable[[str], None]] = []
 _local = threading.local()
@@ -202,61 +208,11 @@ def _table_put(self: Table, *args: Any, **kwargs: Any) -> Any:
     return _original_table_put(self, *args, **kwargs)
 
 
-# --- compression of kept payloads ----------------------------------------------------
-#: Raw deflate with a 4 KB window and a small hash table: the payloads kept (a stream record's
-#: JSON, an archive object) are a few KB, and ``zlib.compress``'s defaults spend 55-100 us
-#: setting up 256 KB of state for each; these settings take 8 us for the same output size.
-_WBITS, _MEM_LEVEL = -12, 4
-
-
-def deflate(data: bytes) -> bytes:
-    packer = zlib.compressobj(1, zlib.DEFLATED, _WBITS, _MEM_LEVEL)
-    return packer.compress(data) + packer.flush()
-
-
-def inflate(packed: bytes) -> bytes:
-    return zlib.decompress(packed, _WBITS)
-
-
 # --- Kinesis shard patches ---------------------------------------------------------
 def kinesis_last_seq(shard: Shard) -> int:
     if not hasattr(shard, "_emu_last_seq"):
         shard._emu_last_seq = next(reversed(shard.records)) if shard.records else 0  # type: ignore[attr-defined]
     return shard._emu_last_seq  # type: ignore[attr-defined]
-
-
-class CompactKinesisRecord:
-    """moto's Kinesis ``Record`` (the attributes moto and our pollers read) in half its heap.
-
-    The payload is kept deflated, not as base64 text: a fan-out record is a
-    DynamoDB stream record's JSON, which compresses about threefold. ``data`` gives back the
-    base64 text moto stored; AWS keeps the bytes, and so the answer is the same."""
-
-    __slots__ = ("partition_key", "_packed", "sequence_number", "explicit_hash_key", "created_at")
-
-    def __init__(self, partition_key: str, data: str, sequence_number: int, explicit_hash_key: str | None) -> None:
-        self.partition_key = partition_key
-        self._packed = deflate(base64.b64decode(data))
-        self.sequence_number = sequence_number
-        self.explicit_hash_key = explicit_hash_key
-        self.created_at = time.time()
-
-    @property
-    def data(self) -> str:
-        return base64.b64encode(inflate(self._packed)).decode("ascii")
-
-    @property
-    def created_at_datetime(self) -> datetime.datetime:
-        """Naive UTC, as moto's ``utcnow`` gives it."""
-        return datetime.datetime.fromtimestamp(self.created_at, datetime.timezone.utc).replace(tzinfo=None)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "Data": inflate(self._packed),
-            "PartitionKey": self.partition_key,
-            "SequenceNumber": str(self.sequence_number),
-            "ApproximateArrivalTimestamp": self.created_at_datetime,
-        }
 
 
 def _kinesis_put(self: Shard, partition_key: str, data: str, explicit_hash_key: str) -> str:
@@ -269,6 +225,30 @@ def _kinesis_put(self: Shard, partition_key: str, data: str, explicit_hash_key: 
 
 def kinesis_min_seq(self: Shard) -> int:
     return next(iter(self.records)) if self.records else 0
+
+
+def _shard_init(self: Shard, *args: Any, **kwargs: Any) -> None:
+    _original_shard_init(self, *args, **kwargs)
+    self.records = ShardRecords()  # type: ignore[assignment]
+
+
+def _shard_get_records(self: Shard, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+    """moto's answer (records after ``last_sequence_id``, the last one's number, the lag) by a
+    binary search from there: moto walked every record from the oldest on each call."""
+    if not isinstance(self.records, ShardRecords):
+        return _original_shard_get_records(self, last_sequence_id, limit)
+    last = int(last_sequence_id)
+    found = self.records.from_seq(last + 1, limit or 10_000)
+    newest = self.records.last_created_at()
+    behind = int((newest - found[-1].created_at) * 1000) if found and newest is not None else 0
+    return found, (found[-1].sequence_number if found else last), behind
+
+
+def _shard_seq_at(self: Shard, at_timestamp: float) -> int:
+    """moto's rule (0 before the first record, else the last one that arrived before), searched."""
+    if not isinstance(self.records, ShardRecords):
+        return _original_shard_seq_at(self, at_timestamp)
+    return self.records.last_before(at_timestamp) or 0
 
 
 def _kinesis_max_seq(self: Shard) -> int:
@@ -419,21 +399,131 @@ def _set_key_value(self: FakeKey, new_value: bytes | str) -> None:
     self.contentsize = len(new_value)
 
 
+#: The lock moto's ``FakeKey.value`` holds while it seeks and reads the body, one for all objects
+#: (moto made one per object): held for that read only, never while another is taken, and the
+#: endpoint runs moto's requests one at a time anyway.
+_BODY_LOCK = threading.Lock()
+#: FakeKey attributes that hold the same value in nearly every object: the value lives on the
+#: class, and an object holding it keeps no entry of its own (moto sets the attribute again
+#: when it changes it, and then the object has its own). 26 of 36 entries; the values are
+#: immutable, or shared already and never changed in place (the ACL, the transitions).
+_KEY_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(("_status", "_expiry", "website_redirect_location", "multipart", "encryption", "kms_key_id",
+                     "bucket_key_enabled", "lock_mode", "lock_legal_status", "lock_until", "checksum_type",
+                     "checksum_parts")),
+    "_tick": 0, "_is_versioned": False, "disposed": False, "_storage_class": "STANDARD", "_version_id": "null",
+    "model_name": "s3::keyrestore", "partition": "aws", "region_name": "aws", "checksum_algorithm": "CRC32",
+    "account_id": "000000000000",  # the emulator's account (config.ACCOUNT_ID)
+    "_max_buffer_size": FakeKey("defaults", b"", account_id="000000000000", region_name="aws")._max_buffer_size,
+    "acl": _PRIVATE_ACL, "_transitions": _RESTORE_TRANSITIONS, "lock": _BODY_LOCK,
+}
+
+
+def _is_default(name: str, value: Any) -> bool:
+    if name not in _KEY_DEFAULTS:
+        return False
+    default = _KEY_DEFAULTS[name]
+    if isinstance(default, (str, int, bool, type(None))):  # int covers bool: the type is compared too
+        return type(value) is type(default) and value == default
+    return value is default
+
+
 def _compact(key: FakeKey) -> None:
     if key._transitions == _RESTORE_TRANSITIONS:  # a moto with other transitions keeps its own
         key._transitions = _RESTORE_TRANSITIONS
-    key.__dict__ = dict(key.__dict__)  # a dict built at its final size: 830 bytes, not 1,580
+    # a dict built at its final size, without the entries the class holds: 10 entries in 272
+    # bytes, not 35 in 1,580 (as moto grows it) or 832
+    object.__setattr__(key, "__dict__", {name: value for name, value in key.__dict__.items() if not _is_default(name, value)})
+
+
+def _key_setattr(self: FakeKey, name: str, value: Any) -> None:
+    """moto sets most attributes after ``__init__`` too (the request's ACL, redirect, checksum
+    algorithm): one set to the class's shared value drops the object's own entry instead.
+    Once the object is built, a change of its dict's keys rebuilds the dict at the size it
+    needs: CPython never shrinks a dict's table, and one entry too many doubles it."""
+    own = self.__dict__
+    default = _is_default(name, value)
+    if name in _KEY_PROPERTIES or getattr(_building, "key", None) is self or (name in own and not default):
+        if default:
+            own.pop(name, None)
+        else:
+            object.__setattr__(self, name, value)
+        return
+    if default and name not in own:
+        return
+    rebuilt = {own_name: own_value for own_name, own_value in own.items() if own_name != name}  # not {**own}: that copies the table
+    if not default:
+        rebuilt[name] = value
+    object.__setattr__(self, "__dict__", rebuilt)
+
+
+#: FakeKey's own data descriptors (``value``, ...): set through them, never into the dict.
+_KEY_PROPERTIES = frozenset(name for name, member in vars(FakeKey).items() if hasattr(member, "__set__"))
+
+
+def _install_key_defaults() -> None:
+    for name, value in _KEY_DEFAULTS.items():
+        if name not in vars(FakeKey) or vars(FakeKey)[name] == value:  # never over a property of moto's
+            setattr(FakeKey, name, value)
+        else:
+            raise RuntimeError(f"moto's FakeKey defines {name} itself: a default would hide it")
+
+
+#: The key whose ``__init__`` runs in this thread (its dict grows freely, then is compacted once).
+_building = threading.local()
 
 
 def _key_init(self: FakeKey, *args: Any, **kwargs: Any) -> None:
-    _original_key_init(self, *args, **kwargs)  # sets a new canned private ACL, always
+    outer, _building.key = getattr(_building, "key", None), self
+    try:
+        _original_key_init(self, *args, **kwargs)  # sets a new canned private ACL, always
+    finally:
+        _building.key = outer
     self.acl = _PRIVATE_ACL
+    self.lock = _BODY_LOCK
     _compact(self)
+
+
+def _key_getstate(self: FakeKey) -> dict[str, Any]:
+    """moto's ``__getstate__``; the shared lock may live on the class, not in the object."""
+    state = self.__dict__.copy()
+    try:
+        state["value"] = self.value
+    except ValueError:  # the buffer is closed: the key was deleted (moto's case too)
+        state["value"] = ""
+    state.pop("_value_buffer", None)
+    state.pop("lock", None)
+    return state
 
 
 def _key_setstate(self: FakeKey, state: dict[str, Any]) -> None:
     _original_key_setstate(self, state)
+    self.lock = _BODY_LOCK
     _compact(self)
+
+
+# --- DynamoDB items ------------------------------------------------------------------
+#: Where a table without a range key keeps its items: "disk" (emulator/item_store.py) or
+#: "memory" (moto's dict). Read when a table is made; ``MotoAdapter`` sets it from the config.
+item_store = "disk"
+_original_table_init = Table.__init__
+_original_shard_init = Shard.__init__
+_original_shard_get_records = Shard.get_records
+_original_shard_seq_at = Shard.get_sequence_number_at
+_original_table_len = Table.__len__
+
+
+def _table_init(self: Table, *args: Any, **kwargs: Any) -> None:
+    _original_table_init(self, *args, **kwargs)
+    if item_store == "disk" and not self.has_range_key:
+        self.items = DiskItems()  # type: ignore[assignment]
+
+
+def _table_len(self: Table) -> int:
+    """moto counts by reading every value; a stored table knows its count."""
+    if isinstance(self.items, DiskItems):
+        return len(self.items)
+    return _original_table_len(self)
 
 
 def install_patches() -> None:
@@ -441,6 +531,8 @@ def install_patches() -> None:
     global _patched
     if _patched:
         return
+    Table.__init__ = _table_init  # type: ignore[method-assign]
+    Table.__len__ = _table_len  # type: ignore[method-assign]
     StreamShard.add = _shard_add  # type: ignore[method-assign]
     StreamShard.get = _shard_get  # type: ignore[method-assign]
     streams_models.ShardIterator.__init__ = _iterator_init  # type: ignore[method-assign]
@@ -449,6 +541,9 @@ def install_patches() -> None:
     streams_models.DynamoDBStreamsBackend.describe_stream = _describe_stream  # type: ignore[method-assign]
     streams_models.DynamoDBStreamsBackend.get_shard_iterator = _get_shard_iterator  # type: ignore[method-assign]
     Table.put_item = _table_put  # type: ignore[method-assign]
+    Shard.__init__ = _shard_init  # type: ignore[method-assign]
+    Shard.get_records = _shard_get_records  # type: ignore[method-assign]
+    Shard.get_sequence_number_at = _shard_seq_at  # type: ignore[method-assign]
     Shard.put_record = _kinesis_put  # type: ignore[method-assign]
     Shard.get_min_sequence_number = kinesis_min_seq  # type: ignore[method-assign]
     Shard.get_max_sequence_number = _kinesis_max_seq  # type: ignore[method-assign]
@@ -458,5 +553,8 @@ def install_patches() -> None:
     _stop_instance_tracking()
     FakeKey.value = property(_key_value_getter, _set_key_value)  # type: ignore[method-assign, assignment]
     FakeKey.__init__ = _key_init  # type: ignore[method-assign]
+    FakeKey.__getstate__ = _key_getstate  # type: ignore[method-assign]
     FakeKey.__setstate__ = _key_setstate  # type: ignore[method-assign]
+    _install_key_defaults()
+    FakeKey.__setattr__ = _key_setattr  # type: ignore[method-assign, assignment]
     _patched = True

@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
                                        "created": result.created, "duplicates": result.duplicates})
 
     def _get_deliveries(self, _: bytes) -> None:
-        self._send(HTTPStatus.OK, self.server.state.deliveries())
+        self._send(HTTPStatus.OK, self.server.state.deliveries_json())
 
     def _delete_deliveries(self, _: bytes) -> None:
         self.server.state.reset()
@@ -196,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: HTTPStatus, payload: Any, *, close: bool = False, retry_after: bool = False
     ) -> None:
-        data = json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()  # bytes: JSON already
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

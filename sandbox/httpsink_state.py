@@ -3,12 +3,12 @@
 Pure logic behind one lock, no HTTP: sandbox/httpsink.py only translates
 requests to these calls, so this part is unit-testable without sockets.
 
-Memory stays bounded for a sink that runs for days: every delivery keeps its key,
-time and attempts (idempotency needs every key), but only the newest
-``MAX_BODIES`` keep their whole body; older ones keep the row's identifying fields
-(``TRIMMED_FIELDS``, enough for `sandbox verify` and `sandbox trace`) and are marked
-``"body_trimmed": true``. The latency percentiles cover the newest
-``LATENCY_WINDOW`` deliveries.
+Memory stays small for a sink that runs for days: every delivery keeps its key, time and
+attempts (idempotency needs every key), but only the newest ``MAX_BODIES`` keep their whole
+body, in memory. Older ones keep the row's identifying fields (``TRIMMED_FIELDS``, enough
+for `sandbox verify` and `sandbox trace`), are marked ``"body_trimmed": true`` and go to
+disk (sandbox/httpsink_spill.py): the heap keeps their key and where their line is, about
+170 bytes, not 1 KB. The latency percentiles cover the newest ``LATENCY_WINDOW`` deliveries.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from sandbox.httpsink_journal import Journal
+from sandbox.httpsink_spill import Spill
 
 MAX_KEY_LENGTH = 256
 #: Records one POST /deliveries/batch may carry (consumer B's HTTP_BATCH_SIZE is at most this).
@@ -127,9 +128,11 @@ class SinkState:
     max_bodies: int = MAX_BODIES
     latency_window: int = LATENCY_WINDOW
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _deliveries: list[Delivery] = field(default_factory=list, repr=False)
-    _by_key: dict[str, Delivery] = field(default_factory=dict, repr=False)
+    _deliveries: list[Delivery | str] = field(default_factory=list, repr=False)  # the old ones by key
+    _by_key: dict[str, Delivery | int] = field(default_factory=dict, repr=False)  # old: where its row is spilled
     _full_bodies: deque[Delivery] = field(default_factory=deque, repr=False)  # the newest, untrimmed
+    _spilled: int = 0  # the oldest deliveries, on disk: _deliveries[:_spilled] are keys
+    _spill: Spill = field(default_factory=Spill, repr=False)
     _latencies: deque[float] = field(init=False, repr=False)
     _failed_attempts: dict[str, int] = field(default_factory=dict, repr=False)
     _counters: _Counters = field(default_factory=_Counters, repr=False)
@@ -154,9 +157,8 @@ class SinkState:
             self._counters.requests += 1
             existing = self._by_key.get(key)
             if existing is not None:
-                existing.attempts += 1
                 self._counters.duplicates += 1
-                return Outcome.DUPLICATE, existing, "already recorded"
+                return Outcome.DUPLICATE, self._attempted_again(key, existing), "already recorded"
             if self._faulted([key]):
                 return Outcome.FAULTED, None, "injected fault"
             delivery = Delivery(
@@ -196,20 +198,19 @@ class SinkState:
                 return BatchOutcome(Outcome.FAULTED, 0, message="injected fault")
             received_at = int(self.clock() * 1000)
             created: dict[str, Delivery] = {}  # a key twice in one batch: the second is a duplicate
-            repeated: list[Delivery] = []
+            repeated: list[str] = []
             for key, body in valid:
-                existing = self._by_key.get(key) or created.get(key)
-                if existing is None:
-                    created[key] = Delivery(key, received_at, self._failed_attempts.get(key, 0) + 1, body)
+                if key in self._by_key or key in created:
+                    repeated.append(key)
                 else:
-                    repeated.append(existing)
+                    created[key] = Delivery(key, received_at, self._failed_attempts.get(key, 0) + 1, body)
             if self._journal is not None:  # before the answer: acknowledged deliveries survive a kill
                 self._journal.append_many([{"delivery": d.as_dict()} for d in created.values()])
             for delivery in created.values():
                 self._failed_attempts.pop(delivery.key, None)
                 self._add(delivery)
-            for delivery in repeated:
-                delivery.attempts += 1
+            for key in repeated:
+                self._attempted_again(key, self._by_key[key])
             duplicates = len(repeated)
             self._counters.duplicates += duplicates
             held = len(valid)
@@ -237,10 +238,32 @@ class SinkState:
         self._counters.created += 1
         self._full_bodies.append(delivery)
         while len(self._full_bodies) > self.max_bodies:
-            self._full_bodies.popleft().trim()
+            self._spill_oldest()
         latency = _latency_ms(delivery)
         if latency is not None:
             self._latencies.append(latency)
+
+    def _spill_oldest(self) -> None:
+        """The oldest delivery with its whole body: trimmed, and to disk (the lock held). Deliveries
+        are only appended, so the oldest of the bodies is the first of the deliveries not spilled."""
+        oldest = self._full_bodies.popleft()
+        oldest.trim()
+        self._by_key[oldest.key] = self._spill.write(oldest.as_dict())
+        self._deliveries[self._spilled] = oldest.key
+        self._spilled += 1
+
+    def _attempted_again(self, key: str, existing: Delivery | int) -> Delivery:
+        """Count one more attempt of a recorded key (the lock held); an old one's row is written anew."""
+        if isinstance(existing, Delivery):
+            existing.attempts += 1
+            return existing
+        row = self._spill.read(existing)
+        row["attempts"] += 1
+        self._by_key[key] = self._spill.write(row)
+        return _delivery(row)
+
+    def _row(self, entry: Delivery | str) -> dict[str, Any]:
+        return entry.as_dict() if isinstance(entry, Delivery) else self._spill.read(self._by_key[entry])  # type: ignore[arg-type]
 
     # --- persistence: sandbox/httpsink_journal.py ---------------------------------
     def keep_in(self, journal: Journal) -> int:
@@ -252,8 +275,7 @@ class SinkState:
                 if "delivery" in entry:
                     data = entry["delivery"]
                     if data.get("key") not in self._by_key:
-                        self._add(Delivery(data["key"], int(data["received_at"]), int(data["attempts"]),
-                                           dict(data["body"]), bool(data.get("body_trimmed", False))))
+                        self._add(_delivery(data))
                 elif "faults" in entry:
                     self.faults = Faults.parse(entry["faults"])
                 elif entry.get("reset"):
@@ -279,9 +301,20 @@ class SinkState:
             return self.faults
 
     def deliveries(self) -> list[dict[str, Any]]:
-        """Deliveries in arrival order (copies, safe to serialize outside the lock)."""
+        """Deliveries in arrival order (copies, safe to change)."""
+        rows: list[dict[str, Any]] = json.loads(self.deliveries_json())
+        return rows
+
+    def deliveries_json(self) -> bytes:
+        """Deliveries in arrival order as a JSON array: the spilled rows' lines as they are on disk,
+        cut from one read of the file, and the newest serialized (outside the lock, as copies)."""
         with self._lock:
-            return [d.as_dict() for d in self._deliveries]
+            contents = self._spill.contents()
+            spilled = [self._by_key[key] for key in self._deliveries[: self._spilled]]
+            newest = [d.as_dict() for d in self._deliveries[self._spilled :]]  # type: ignore[union-attr]
+        parts = [Spill.slice(contents, location) for location in spilled]  # type: ignore[arg-type]
+        parts += [json.dumps(row, separators=(",", ":")).encode() for row in newest]
+        return b"[" + b",".join(parts) + b"]"
 
     def stats(self) -> dict[str, Any]:
         """Counters and latency percentiles; the window is copied under the lock, sorted outside it."""
@@ -290,8 +323,8 @@ class SinkState:
             stats = {
                 "deliveries": len(self._deliveries),
                 **asdict(self._counters),
-                "first_received_at": self._deliveries[0].received_at if self._deliveries else None,
-                "last_received_at": self._deliveries[-1].received_at if self._deliveries else None,
+                "first_received_at": self._row(self._deliveries[0])["received_at"] if self._deliveries else None,
+                "last_received_at": self._row(self._deliveries[-1])["received_at"] if self._deliveries else None,
                 "faults": asdict(self.faults),
             }
         stats["latency_ms"] = _percentiles(sorted(latencies))
@@ -309,6 +342,8 @@ class SinkState:
         self._deliveries.clear()
         self._by_key.clear()
         self._full_bodies.clear()
+        self._spill.clear()
+        self._spilled = 0
         self._latencies.clear()
         self._failed_attempts.clear()
         self._counters = _Counters()
@@ -350,6 +385,12 @@ class SinkState:
         if not isinstance(body, dict):
             raise JunkError("body must be a JSON object")
         return body
+
+
+def _delivery(row: dict[str, Any]) -> Delivery:
+    """A delivery from its row (``Delivery.as_dict``: the journal's, the spill's)."""
+    return Delivery(row["key"], int(row["received_at"]), int(row["attempts"]), dict(row["body"]),
+                    bool(row.get("body_trimmed", False)))
 
 
 def _json(raw_body: bytes) -> Any:
