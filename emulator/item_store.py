@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, MutableMapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
 #: Live items kept in memory (the most recently used): above the 100 items one request may
 #: touch (a transaction, a batch read), and about 350 KB of heap.
@@ -51,10 +51,14 @@ def key_text(value: DynamoType) -> str:
     (numbers compare by value: ``1`` and ``1.0`` are one key)."""
     if value.type == "N":
         try:
-            number = Decimal(value.value)
+            sign, digits, exponent = Decimal(value.value).as_tuple()
         except (InvalidOperation, TypeError, ValueError):
             return f"N{value.value!r}"
-        return "N0" if number == 0 else f"N{number.normalize()}"
+        if not isinstance(exponent, int) or not any(digits):
+            return "N0" if isinstance(exponent, int) else f"N{value.value!r}"  # zero (any sign); NaN, Infinity
+        while digits[-1] == 0:  # exact: Decimal.normalize() rounds to 28 digits, DynamoDB keeps 38
+            digits, exponent = digits[:-1], exponent + 1
+        return f"N{'-' if sign else ''}{''.join(map(str, digits))}E{exponent}"
     return f"{value.type}{value.value!r}"
 
 
@@ -80,7 +84,26 @@ class _Hot:
 
 
 def _pickled(item: Item) -> bytes:
-    return pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    """An item as stored: its attributes as a plain dict, the rest of its state beside them."""
+    state = dict(item.__dict__)
+    attrs = dict(state.pop("attrs"))
+    return pickle.dumps((state, attrs), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickled(body: bytes) -> Item:
+    """An item back, the way moto's ``Item.__deepcopy__`` builds one: unpickling the
+    ``LimitedSizeDict`` itself would check the item's size again for every attribute
+    (O(n^2) per item: 220 us for a click, most of an update's cost)."""
+    stored = pickle.loads(body)
+    if isinstance(stored, Item):  # a row of 052f8b6 (a pickled Item), restored from its snapshot
+        return stored
+    state, attrs = stored
+    item: Item = Item.__new__(Item)
+    item.__dict__.update(state)
+    limited = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(limited, attrs)  # dict's own update: no size check, the item passed it when written
+    item.attrs = limited
+    return item
 
 
 class DiskItems(MutableMapping[DynamoType, Item]):
@@ -98,6 +121,11 @@ class DiskItems(MutableMapping[DynamoType, Item]):
         for text, body in rows:
             self._store(text, body, None)
 
+    @classmethod
+    def holding(cls, items: dict[DynamoType, Item], ttl_attribute: str | None = None) -> DiskItems:
+        """A store holding moto's ``{hash key: Item}`` (a table restored from an older snapshot)."""
+        return cls([(key_text(key), _pickled(item)) for key, item in items.items()], ttl_attribute)
+
     # -- the mapping -------------------------------------------------------------------
     def __getitem__(self, key: DynamoType) -> Item:
         text = key_text(key)
@@ -110,7 +138,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
             if location is None:
                 raise KeyError(key)
             body = self._read(location)
-            item: Item = pickle.loads(body)
+            item: Item = _unpickled(body)
             self._remember(text, _Hot(item, body))
             return item
 
@@ -131,6 +159,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
             location = self._index.pop(text, None)
             if location is not None:
                 self._dead += location & _LENGTH_MASK
+                self._tidy()
             elif hot is None:
                 raise KeyError(key)
 
@@ -151,7 +180,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
         """Every item: the live ones, and a copy of each of the others (for reading)."""
         with self._lock:
             return [hot.item for hot in self._hot.values()] + [
-                pickle.loads(self._read(location)) for text, location in self._index.items() if text not in self._hot
+                _unpickled(self._read(location)) for text, location in self._index.items() if text not in self._hot
             ]
 
     def items(self) -> list[tuple[DynamoType, Item]]:  # type: ignore[override]
@@ -165,7 +194,8 @@ class DiskItems(MutableMapping[DynamoType, Item]):
             self._hot.clear()
             self._index.clear()
             self._due.clear()
-            self._file.truncate(0)
+            old, self._file = self._file, tempfile.TemporaryFile(prefix="emulator-items-", buffering=0)
+            old.close()  # not truncated: a forked snapshotter may still be reading it
             self._end = self._dead = 0
 
     # -- TTL ---------------------------------------------------------------------------
@@ -189,11 +219,12 @@ class DiskItems(MutableMapping[DynamoType, Item]):
                 if text in self._hot or text in found:
                     continue  # a live object: decided by its attribute now, above
                 body = self._read(location)
-                hot = _Hot(pickle.loads(body), body)
-                self._remember(text, hot)
+                hot = _Hot(_unpickled(body), body)
+                self._remember(text, hot, tidy=False)  # a compaction now would move what ``kept`` points at
                 found[text] = hot.item
             for entry in kept:
                 heapq.heappush(self._due, entry)
+            self._tidy()
             return list(found.values())[:limit]
 
     def _retag(self, attribute: str) -> None:
@@ -201,16 +232,18 @@ class DiskItems(MutableMapping[DynamoType, Item]):
         self._ttl_attribute = attribute
         self._due = []
         for text, location in self._index.items():
-            ttl = ttl_number(pickle.loads(self._read(location)), attribute)
+            ttl = ttl_number(_unpickled(self._read(location)), attribute)
             if ttl is not None:
                 self._due.append((ttl, text, location))
         heapq.heapify(self._due)
 
     # -- the file ----------------------------------------------------------------------
-    def _remember(self, text: str, hot: _Hot) -> None:
+    def _remember(self, text: str, hot: _Hot, tidy: bool = True) -> None:
         self._hot[text] = hot
         while len(self._hot) > HOT_ITEMS:
             self._write(*self._hot.popitem(last=False))
+        if tidy:
+            self._tidy()
 
     def _write(self, text: str, hot: _Hot) -> None:
         """Store a live item if it changed since it was read or last written."""
@@ -228,11 +261,18 @@ class DiskItems(MutableMapping[DynamoType, Item]):
         self._end += len(body)
         self._index[text] = location
         if self._ttl_attribute is not None:
-            ttl = ttl_number(item if item is not None else pickle.loads(body), self._ttl_attribute)
+            ttl = ttl_number(item if item is not None else _unpickled(body), self._ttl_attribute)
             if ttl is not None:
                 heapq.heappush(self._due, (ttl, text, location))
+
+    def _tidy(self) -> None:
+        """Compact the file once dead bytes outweigh the live ones; drop the TTL heap's stale
+        entries (each write of an item pushes one) once they outnumber the items."""
         if self._dead > COMPACT_MIN_DEAD_BYTES and self._dead > self._end - self._dead:
             self._compact()
+        elif len(self._due) > 2 * len(self._index) + 1_024:
+            self._due = [entry for entry in self._due if self._index.get(entry[1]) == entry[2]]
+            heapq.heapify(self._due)
 
     def _read(self, location: int) -> bytes:
         return os.pread(self._file.fileno(), location & _LENGTH_MASK, location >> _LENGTH_BITS)
@@ -250,7 +290,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
             end += len(body)
         self._file.close()
         self._file, self._end, self._dead = new, end, 0
-        self._due = [(ttl, text, moved[loc]) for ttl, text, loc in self._due if self._index.get(text) == moved.get(loc)]
+        self._due = [(ttl, text, moved[loc]) for ttl, text, loc in self._due if loc in moved and self._index.get(text) == moved[loc]]
         heapq.heapify(self._due)
 
     def flush(self) -> None:
@@ -258,6 +298,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
         with self._lock:
             for text, hot in self._hot.items():
                 self._write(text, hot)
+            self._tidy()
 
     def rows(self) -> list[tuple[str, bytes]]:
         """Every item's key text and pickle; reads only (a forked snapshotter calls it)."""

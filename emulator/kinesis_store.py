@@ -11,6 +11,8 @@ length and its arrival time (28 bytes).
   records a second near the tip, where the page cache has them.
 - Sequence numbers ascend, so a lookup (``get``, ``from_seq``) and a timestamp search
   (``first_at_or_after``) are binary searches, and trimming the oldest is moving a start index.
+  Arrival times ascend as the wall clock does: a clock stepped back makes the timestamp
+  searches (AT_TIMESTAMP, the 24 h trim) inexact around the step, as moto's own are.
 - Bytes once written never change (compaction writes a new file): the snapshotter's forked
   child reads what was there at the fork while this process goes on appending.
 
@@ -109,6 +111,11 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
         self._lock = threading.RLock()  # moto's callers hold the adapter's lock; this guards direct use
         self._load(rows)
 
+    @classmethod
+    def holding(cls, records: dict[int, Any]) -> ShardRecords:
+        """A store holding moto's ``{sequence number: record}`` (a shard restored from an older snapshot)."""
+        return cls([(seq, record.created_at, _encode(record)) for seq, record in records.items()])
+
     def _load(self, rows: Iterable[tuple[int, float, bytes]]) -> None:
         """A new file holding ``rows`` (ascending); the old file, if any, is left as it was."""
         self._file = tempfile.TemporaryFile(prefix="emulator-kinesis-", buffering=0)  # unlinked: nothing to clean up
@@ -140,7 +147,7 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
     def __setitem__(self, seq: int, record: Any) -> None:
         blob = _encode(record)
         with self._lock:
-            if not self._seqs[self._start :] or seq > self._seqs[-1]:
+            if len(self._seqs) == self._start or seq > self._seqs[-1]:
                 self._append(seq, record.created_at, blob)
                 return
             index = bisect.bisect_left(self._seqs, seq, self._start)  # moto never writes into the past
@@ -192,10 +199,9 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
 
     def clear(self) -> None:
         with self._lock:
-            for column in (self._seqs, self._offsets, self._lengths, self._created):
-                del column[:]
-            self._file.truncate(0)
-            self._start = self._count = self._end = self._dead = 0
+            old = self._file
+            self._load(())
+            old.close()  # not truncated: a forked snapshotter may still be reading it
 
     # -- what moto and the pollers ask, without reading every record -------------------
     def from_seq(self, seq: int, limit: int) -> list[CompactKinesisRecord]:

@@ -45,7 +45,7 @@ import io
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.cloudwatch.models import CloudWatchBackend, MetricAggregatedDatum, cloudwatch_backends
@@ -54,7 +54,7 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
-from moto.kinesis.models import KinesisBackend, Shard
+from moto.kinesis.models import KinesisBackend, Shard, Stream
 from moto.s3.models import FakeAcl, FakeKey, get_canned_acl
 
 from emulator.compression import deflate, inflate
@@ -230,6 +230,15 @@ def kinesis_min_seq(self: Shard) -> int:
 def _shard_init(self: Shard, *args: Any, **kwargs: Any) -> None:
     _original_shard_init(self, *args, **kwargs)
     self.records = ShardRecords()  # type: ignore[assignment]
+
+
+def _split_shard(self: Stream, *args: Any, **kwargs: Any) -> None:
+    """moto's split gives the parent a fresh ``OrderedDict`` (and moves its records to the
+    children): the parent keeps a store too, and what moto writes there later stays out of the heap."""
+    _original_split_shard(self, *args, **kwargs)
+    for shard in self.shards.values():
+        if not isinstance(shard.records, ShardRecords):
+            shard.records = ShardRecords.holding(shard.records)  # type: ignore[assignment]
 
 
 def _shard_get_records(self: Shard, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
@@ -508,15 +517,31 @@ def _key_setstate(self: FakeKey, state: dict[str, Any]) -> None:
 item_store = "disk"
 _original_table_init = Table.__init__
 _original_shard_init = Shard.__init__
+_original_split_shard = Stream.split_shard
 _original_shard_get_records = Shard.get_records
 _original_shard_seq_at = Shard.get_sequence_number_at
 _original_table_len = Table.__len__
+_original_table_query = Table.query
 
 
 def _table_init(self: Table, *args: Any, **kwargs: Any) -> None:
     _original_table_init(self, *args, **kwargs)
     if item_store == "disk" and not self.has_range_key:
         self.items = DiskItems()  # type: ignore[assignment]
+
+
+def _table_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """A query of a stored table's own key reads that key's item, not every item: moto's
+    query filters ``all_items()`` by the hash key, which on a stored table reads them all."""
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    if index_name or hash_key is None or not isinstance(self.items, DiskItems):
+        return _original_table_query(self, hash_key, *args, **kwargs)
+    item = self.items.get(hash_key)
+    self.all_items = lambda: [] if item is None else [item]  # type: ignore[method-assign]
+    try:
+        return _original_table_query(self, hash_key, *args, **kwargs)
+    finally:
+        del self.all_items
 
 
 def _table_len(self: Table) -> int:
@@ -526,6 +551,17 @@ def _table_len(self: Table) -> int:
     return _original_table_len(self)
 
 
+def adopt_restored(tables: Iterable[Table], shards: Iterable[Shard]) -> None:
+    """Tables and shards restored from a snapshot of an earlier version hold moto's dicts:
+    move their data to the stores new ones use (their ids and order unchanged)."""
+    for table in tables:
+        if item_store == "disk" and not table.has_range_key and not isinstance(table.items, DiskItems):
+            table.items = DiskItems.holding(table.items)  # type: ignore[assignment]
+    for shard in shards:
+        if not isinstance(shard.records, ShardRecords):
+            shard.records = ShardRecords.holding(shard.records)  # type: ignore[assignment]
+
+
 def install_patches() -> None:
     """Patch moto once per process (idempotent)."""
     global _patched
@@ -533,6 +569,8 @@ def install_patches() -> None:
         return
     Table.__init__ = _table_init  # type: ignore[method-assign]
     Table.__len__ = _table_len  # type: ignore[method-assign]
+    Table.query = _table_query  # type: ignore[method-assign]
+    Stream.split_shard = _split_shard  # type: ignore[method-assign]
     StreamShard.add = _shard_add  # type: ignore[method-assign]
     StreamShard.get = _shard_get  # type: ignore[method-assign]
     streams_models.ShardIterator.__init__ = _iterator_init  # type: ignore[method-assign]

@@ -27,6 +27,8 @@ from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
+from emulator.moto_patches import adopt_restored
+
 #: The services whose state survives a restart (the pipeline's, IAM for the function role, logs).
 BACKENDS: dict[str, BackendDict[Any]] = {
     "dynamodb": dynamodb_backends,
@@ -80,6 +82,11 @@ def install(account_id: str, state: dict[str, Any]) -> None:
         for region, backend in (state.get(name) or {}).items():
             backends[account_id][region] = backend
     s3_backends.bucket_accounts.update(state.get("s3_bucket_accounts") or {})
+    adopt_restored(
+        [table for backend in (state.get("dynamodb") or {}).values() for table in backend.tables.values()],
+        [shard for backend in (state.get("kinesis") or {}).values()
+         for stream in backend.streams.values() for shard in stream.shards.values()],
+    )
 
 
 def summary(state: dict[str, Any]) -> dict[str, int]:
@@ -88,7 +95,7 @@ def summary(state: dict[str, Any]) -> dict[str, int]:
     for backend in (state.get("dynamodb") or {}).values():
         for table in backend.tables.values():
             counts["tables"] += 1
-            counts["items"] += sum(1 for _ in table.all_items())
+            counts["items"] += len(table)  # moto's all_items() would read (and sort) every item
             if table.stream_shard is not None:
                 counts["stream_records"] += len(table.stream_shard.items)
     for backend in (state.get("kinesis") or {}).values():

@@ -18,6 +18,7 @@ import tempfile
 from typing import Any
 
 _LENGTH_BITS = 32  # a location is offset << 32 | length
+_READ_CHUNK = 64 * 1024 * 1024
 
 
 class Spill:
@@ -44,7 +45,14 @@ class Spill:
 
     def contents(self) -> bytes:
         """Every byte written so far (what ``slice`` cuts rows from)."""
-        return os.pread(self._file.fileno(), self._end, 0) if self._end else b""
+        chunks, offset = [], 0
+        while offset < self._end:  # one read(2) returns at most about 2 GiB
+            chunk = os.pread(self._file.fileno(), min(self._end - offset, _READ_CHUNK), offset)
+            if not chunk:
+                raise OSError(f"the sink's spill file ended at {offset} bytes, not {self._end}")
+            chunks.append(chunk)
+            offset += len(chunk)
+        return b"".join(chunks)
 
     @staticmethod
     def slice(contents: bytes, location: int) -> bytes:
@@ -52,7 +60,8 @@ class Spill:
         return contents[start : start + (location & _LENGTH_MASK)]
 
     def clear(self) -> None:
-        self._file.truncate(0)
+        self._file.close()
+        self._file = tempfile.TemporaryFile(prefix="httpsink-", buffering=0)
         self._end = 0
 
     def close(self) -> None:

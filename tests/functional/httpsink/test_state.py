@@ -155,6 +155,16 @@ def test_old_deliveries_on_disk_count_attempts_list_in_order_and_reset() -> None
     assert state.deliveries()[0]["attempts"] == 1
 
 
+def test_the_spill_is_read_back_whole_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import httpsink_spill
+
+    monkeypatch.setattr(httpsink_spill, "_READ_CHUNK", 7)  # one read(2) gives at most about 2 GiB
+    state = SinkState(clock=lambda: 10.0, max_bodies=1)
+    for i in range(20):
+        state.deliver(f"e{i}", body(event_id=f"e{i}"))
+    assert [d["key"] for d in json.loads(state.deliveries_json())] == [f"e{i}" for i in range(20)]
+
+
 def test_an_old_delivery_keeps_under_300_bytes_of_heap() -> None:
     """Kept as objects, a trimmed delivery took 1,067 bytes (the sink keeps every one)."""
     import tracemalloc

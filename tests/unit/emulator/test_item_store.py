@@ -157,9 +157,13 @@ def test_a_forked_snapshotter_reads_the_items_as_they_were_at_the_fork(monkeypat
     go_read, go_write = os.pipe()
     child = os.fork()
     if child == 0:  # the snapshotter: waits until the parent rewrote and compacted everything, then reads
-        os.read(go_read, 1)
-        values = sorted((row[0], pickle.loads(row[1]).attrs["v"].value) for row in store.rows())
-        os._exit(0 if values == sorted((key_text(DynamoType({"S": f"k{i}"})), "0") for i in range(50)) else 1)
+        code = 1
+        try:
+            os.read(go_read, 1)
+            values = sorted((text, item_store._unpickled(body).attrs["v"].value) for text, body in store.rows())
+            code = 0 if values == sorted((key_text(DynamoType({"S": f"k{i}"})), "0") for i in range(50)) else 1
+        finally:
+            os._exit(code)
     for round_ in range(1, 4):
         for i in range(50):
             store[DynamoType({"S": f"k{i}"})] = Item(DynamoType({"S": f"k{i}"}), None, {"k": {"S": f"k{i}"}, "v": {"N": str(round_)}})
@@ -215,3 +219,117 @@ def test_a_stored_item_takes_a_fifth_of_moto_s_heap(monkeypatch: pytest.MonkeyPa
     moto, ours = heap_per_item("memory"), heap_per_item("disk")
     assert moto > 1_000
     assert ours < moto / 5, (moto, ours)
+
+
+def test_a_snapshot_of_moto_s_dicts_is_restored_into_the_stores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A state saved by an earlier version holds moto's dicts: restored, it moves to the stores."""
+    from collections import OrderedDict
+
+    from moto.kinesis.models import kinesis_backends
+
+    from emulator import moto_state
+
+    monkeypatch.setattr(moto_patches, "item_store", "memory")
+    table = _table()
+    for i in range(5):
+        _put(i)
+    boto3.client("kinesis").create_stream(StreamName="fanout", ShardCount=1)
+    boto3.client("kinesis").put_record(StreamName="fanout", Data=b"one", PartitionKey="pk")
+    (shard,) = kinesis_backends[ACCOUNT][REGION].streams["fanout"].shards.values()
+    shard.records = OrderedDict(shard.records)  # as an earlier version kept them
+    assert type(table.items) is not DiskItems
+    saved = moto_state.dumps(moto_state.capture(ACCOUNT))
+    monkeypatch.setattr(moto_patches, "item_store", "disk")
+    moto_state.install(ACCOUNT, pickle.loads(saved))
+    restored = dynamodb_backends[ACCOUNT][REGION].get_table("clicks")
+    assert isinstance(restored.items, DiskItems) and len(restored.items) == 5
+    assert _get(3) == {"id": {"S": "click-3"}, "n": {"N": "3"}}
+    (shard,) = kinesis_backends[ACCOUNT][REGION].streams["fanout"].shards.values()
+    assert type(shard.records).__name__ == "ShardRecords" and shard.records[1].to_json()["Data"] == b"one"
+
+
+@pytest.mark.usefixtures("few_live")
+def test_compaction_after_deletes_keeps_every_due_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(item_store, "COMPACT_MIN_DEAD_BYTES", 0)
+    store = DiskItems(ttl_attribute="ttl")
+
+    def put(i: int, ttl: int) -> None:
+        store[DynamoType({"S": f"k{i}"})] = Item(DynamoType({"S": f"k{i}"}), None, {"k": {"S": f"k{i}"}, "ttl": {"N": str(ttl)}})
+    for i in range(20):
+        put(i, 100 + i)
+    for i in range(0, 20, 2):
+        del store[DynamoType({"S": f"k{i}"})]  # dead bytes and stale heap entries; each delete may compact
+    for i in range(20, 30):
+        put(i, 200 + i)
+    assert sorted(item.hash_key.value for item in store.expired("ttl", 1_000, 100)) == sorted(
+        [f"k{i}" for i in range(1, 20, 2)] + [f"k{i}" for i in range(20, 30)])
+    again = store.expired("ttl", 1_000, 100)  # nothing was deleted: still due, after the compactions inside
+    assert len(again) == 20
+
+
+@pytest.mark.usefixtures("few_live")
+def test_the_due_heap_does_not_grow_with_rewrites() -> None:
+    store = DiskItems(ttl_attribute="ttl")
+    for round_ in range(100):
+        for i in range(50):
+            store[DynamoType({"S": f"k{i}"})] = Item(DynamoType({"S": f"k{i}"}), None, {"ttl": {"N": str(10_000 + round_)}})
+    assert len(store._due) <= 2 * len(store) + 1_024 + 50  # 5,000 writes: without the sweep of stale entries, 5,000
+
+
+def test_numbers_that_differ_past_the_28th_digit_are_two_keys() -> None:
+    first, second = DynamoType({"N": "1234567890123456789012345678901"}), DynamoType({"N": "1234567890123456789012345678902"})
+    assert key_text(first) != key_text(second)
+    assert key_text(DynamoType({"N": "12345678901234567890123456789012345678"})) == key_text(
+        DynamoType({"N": "12345678901234567890123456789012345678.000"}))
+    store = DiskItems()
+    store[first] = Item(first, None, {"k": {"N": first.value}})
+    store[second] = Item(second, None, {"k": {"N": second.value}})
+    assert len(store) == 2 and store[first].attrs["k"].value == first.value
+
+
+def test_a_row_written_as_a_pickled_item_reads_back() -> None:
+    """052f8b6 stored each item as a whole pickled Item; a snapshot of it may be restored."""
+    item = Item(DynamoType({"S": "a"}), None, {"k": {"S": "a"}, "n": {"N": "1"}})
+    store = DiskItems([(key_text(item.hash_key), pickle.dumps(item))])
+    assert store[DynamoType({"S": "a"})].attrs["n"].value == "1"
+
+
+@pytest.mark.usefixtures("few_live")
+def test_a_query_of_the_table_s_key_reads_one_item_and_answers_as_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    _table()
+    for i in range(30):
+        _put(i, page={"S": f"/p/{i % 3}"})
+    reads: list[bytes] = []
+    unpickled = item_store._unpickled
+    monkeypatch.setattr(item_store, "_unpickled", lambda body: (reads.append(body), unpickled(body))[1])
+    dynamodb = boto3.client("dynamodb")
+    found = dynamodb.query(TableName="clicks", KeyConditionExpression="id = :id", ExpressionAttributeValues={":id": {"S": "click-4"}},
+                           ProjectionExpression="page")
+    assert found["Items"] == [{"page": {"S": "/p/1"}}] and len(reads) <= 1
+    filtered = dynamodb.query(TableName="clicks", KeyConditionExpression="id = :id", FilterExpression="page = :p",
+                              ExpressionAttributeValues={":id": {"S": "click-4"}, ":p": {"S": "/p/0"}})
+    assert (filtered["Items"], filtered["ScannedCount"]) == ([], 1)
+    assert dynamodb.query(TableName="clicks", KeyConditionExpression="id = :id",
+                          ExpressionAttributeValues={":id": {"S": "nobody"}})["Items"] == []
+
+
+@pytest.mark.usefixtures("few_live")
+def test_a_failed_transaction_rolls_back_and_a_backup_restores() -> None:
+    table = _table()
+    dynamodb = boto3.client("dynamodb")
+    for i in range(10):
+        _put(i)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "clicks", "Key": {"id": {"S": "click-0"}}, "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "99"}}}},
+            {"Put": {"TableName": "clicks", "Item": {"id": {"S": "click-1"}}, "ConditionExpression": "attribute_not_exists(id)"}},
+        ])
+    assert _get(0) == {"id": {"S": "click-0"}, "n": {"N": "0"}}
+    assert isinstance(dynamodb_backends[ACCOUNT][REGION].get_table("clicks").items, DiskItems)
+    backup = dynamodb.create_backup(TableName="clicks", BackupName="before")["BackupDetails"]["BackupArn"]
+    _put(10)
+    dynamodb.restore_table_from_backup(TargetTableName="restored", BackupArn=backup)
+    restored = dynamodb.scan(TableName="restored")["Items"]
+    assert sorted(row["id"]["S"] for row in restored) == sorted(f"click-{i}" for i in range(10))
+    assert table is not dynamodb_backends[ACCOUNT][REGION].get_table("restored")

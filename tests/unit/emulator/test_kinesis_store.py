@@ -118,9 +118,13 @@ def test_trimmed_bytes_are_given_back_and_a_forked_snapshotter_reads_what_was_th
     go_read, go_write = os.pipe()
     child = os.fork()
     if child == 0:  # the snapshotter: reads once the parent has trimmed, compacted and appended
-        os.read(go_read, 1)
-        rows = records.rows()
-        os._exit(0 if [row[0] for row in rows] == list(range(1, 201)) and pickle.loads(pickle.dumps(records))[200] else 1)
+        code = 1
+        try:
+            os.read(go_read, 1)
+            copied = pickle.loads(pickle.dumps(records))
+            code = 0 if list(copied) == list(range(1, 201)) and copied[200].to_json()["Data"] == records[200].to_json()["Data"] else 1
+        finally:
+            os._exit(code)
     records.drop_older_than(1_181)  # 180 of 200 trimmed: compacted
     for seq in range(201, 221):
         records[seq] = _record(seq, b"later" * 10, 1_000.0 + seq)
@@ -158,3 +162,16 @@ def test_arrival_times_stay_those_of_the_puts() -> None:
     (record,) = shard.records.values()
     assert before <= record.created_at <= time.time()
     assert record.created_at_datetime.tzinfo is None
+
+
+def test_a_split_keeps_every_shard_s_records_in_a_store() -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="split", ShardCount=1)
+    kinesis.put_records(StreamName="split", Records=[{"Data": f"before-{i}".encode(), "PartitionKey": f"pk-{i}"} for i in range(10)])
+    stream = kinesis_backends[ACCOUNT][REGION].streams["split"]
+    (parent,) = stream.shards
+    kinesis.split_shard(StreamName="split", ShardToSplit=parent, NewStartingHashKey=str(2**127))
+    kinesis.put_records(StreamName="split", Records=[{"Data": f"after-{i}".encode(), "PartitionKey": f"pk-{i}"} for i in range(10)])
+    assert all(isinstance(shard.records, ShardRecords) for shard in stream.shards.values())
+    data = sorted(r.to_json()["Data"] for shard in stream.shards.values() for r in shard.records.values())
+    assert data == sorted([f"before-{i}".encode() for i in range(10)] + [f"after-{i}".encode() for i in range(10)])
