@@ -466,8 +466,8 @@ def _key_setattr(self: FakeKey, name: str, value: Any) -> None:
     object.__setattr__(self, "__dict__", rebuilt)
 
 
-#: FakeKey's own data descriptors (``value``, ...): set through them, never into the dict.
-_KEY_PROPERTIES = frozenset(name for name, member in vars(FakeKey).items() if hasattr(member, "__set__"))
+#: FakeKey's data descriptors, its bases' too (``value``, ``status``...): set through them, never into the dict.
+_KEY_PROPERTIES = frozenset(name for klass in FakeKey.__mro__ for name, member in vars(klass).items() if hasattr(member, "__set__"))
 
 
 def _install_key_defaults() -> None:
