@@ -20,16 +20,14 @@ file with an index in memory (the key's text and where its pickle is):
 - **TTL without a scan.** Each write of an item with a Number in the TTL attribute pushes it
   on a heap: the sweeper pops the items due (``expired``) instead of reading every item.
 
-The file is an unlinked temporary file: it goes with the process, however that ends.
+The file is an ``AppendFile`` (emulator/append_file.py): unlinked, it goes with the process.
 """
 
 from __future__ import annotations
 
 import copy
 import heapq
-import os
 import pickle
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -38,12 +36,14 @@ from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
+from emulator.append_file import AppendFile, length_of
+
 #: Live items kept in memory (the most recently used): above the 100 items one request may
 #: touch (a transaction, a batch read), and about 350 KB of heap.
 HOT_ITEMS = 256
 #: Rewrite the file without its dead bytes once they outweigh the live ones and this many bytes.
 COMPACT_MIN_DEAD_BYTES = 16 * 1024 * 1024
-_LENGTH_BITS = 32  # a location is offset << 32 | length: one int per key in the index
+_PREFIX = "emulator-items-"
 
 
 def key_text(value: DynamoType) -> str:
@@ -110,8 +110,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
     """``{hash key: Item}`` in an append-only file; the most recently used items live in memory."""
 
     def __init__(self, rows: Iterable[tuple[str, bytes]] = (), ttl_attribute: str | None = None) -> None:
-        self._file = tempfile.TemporaryFile(prefix="emulator-items-", buffering=0)  # unlinked: nothing to clean up
-        self._end = 0
+        self._file = AppendFile(_PREFIX)
         self._dead = 0  # bytes no key points at any more
         self._index: dict[str, int] = {}  # key text -> location of its newest pickle
         self._hot: OrderedDict[str, _Hot] = OrderedDict()
@@ -158,7 +157,7 @@ class DiskItems(MutableMapping[DynamoType, Item]):
             hot = self._hot.pop(text, None)
             location = self._index.pop(text, None)
             if location is not None:
-                self._dead += location & _LENGTH_MASK
+                self._dead += length_of(location)
                 self._tidy()
             elif hot is None:
                 raise KeyError(key)
@@ -194,9 +193,9 @@ class DiskItems(MutableMapping[DynamoType, Item]):
             self._hot.clear()
             self._index.clear()
             self._due.clear()
-            old, self._file = self._file, tempfile.TemporaryFile(prefix="emulator-items-", buffering=0)
+            old, self._file = self._file, AppendFile(_PREFIX)
             old.close()  # not truncated: a forked snapshotter may still be reading it
-            self._end = self._dead = 0
+            self._dead = 0
 
     # -- TTL ---------------------------------------------------------------------------
     def expired(self, attribute: str, now: float, limit: int) -> list[Item]:
@@ -255,10 +254,8 @@ class DiskItems(MutableMapping[DynamoType, Item]):
     def _store(self, text: str, body: bytes, item: Item | None) -> None:
         old = self._index.get(text)
         if old is not None:
-            self._dead += old & _LENGTH_MASK
-        _write_at(self._file.fileno(), body, self._end)
-        location = self._end << _LENGTH_BITS | len(body)
-        self._end += len(body)
+            self._dead += length_of(old)
+        location = self._file.append(body)
         self._index[text] = location
         if self._ttl_attribute is not None:
             ttl = ttl_number(item if item is not None else _unpickled(body), self._ttl_attribute)
@@ -268,28 +265,24 @@ class DiskItems(MutableMapping[DynamoType, Item]):
     def _tidy(self) -> None:
         """Compact the file once dead bytes outweigh the live ones; drop the TTL heap's stale
         entries (each write of an item pushes one) once they outnumber the items."""
-        if self._dead > COMPACT_MIN_DEAD_BYTES and self._dead > self._end - self._dead:
+        if self._dead > COMPACT_MIN_DEAD_BYTES and self._dead > self._file.end - self._dead:
             self._compact()
         elif len(self._due) > 2 * len(self._index) + 1_024:
             self._due = [entry for entry in self._due if self._index.get(entry[1]) == entry[2]]
             heapq.heapify(self._due)
 
     def _read(self, location: int) -> bytes:
-        return os.pread(self._file.fileno(), location & _LENGTH_MASK, location >> _LENGTH_BITS)
+        return self._file.read(location)
 
     def _compact(self) -> None:
         """Copy the live pickles to a new file. The old file is closed, never changed, so a
         snapshotter's forked child still reading it reads what it had at the fork."""
-        new = tempfile.TemporaryFile(prefix="emulator-items-", buffering=0)
+        new = AppendFile(_PREFIX)
         moved: dict[int, int] = {}
-        end = 0
         for text, location in self._index.items():
-            body = self._read(location)
-            _write_at(new.fileno(), body, end)
-            moved[location] = self._index[text] = end << _LENGTH_BITS | len(body)
-            end += len(body)
+            moved[location] = self._index[text] = new.append(self._read(location))
         self._file.close()
-        self._file, self._end, self._dead = new, end, 0
+        self._file, self._dead = new, 0
         self._due = [(ttl, text, moved[loc]) for ttl, text, loc in self._due if loc in moved and self._index.get(text) == moved[loc]]
         heapq.heapify(self._due)
 
@@ -316,10 +309,3 @@ class DiskItems(MutableMapping[DynamoType, Item]):
     def __copy__(self) -> DiskItems:
         return copy.deepcopy(self)
 
-
-_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
-
-
-def _write_at(fd: int, body: bytes, offset: int) -> None:
-    if os.pwrite(fd, body, offset) != len(body):
-        raise OSError(f"short write of a DynamoDB item ({len(body)} bytes): is the temp dir's disk full?")

@@ -16,7 +16,7 @@ length and its arrival time (28 bytes).
 - Bytes once written never change (compaction writes a new file): the snapshotter's forked
   child reads what was there at the fork while this process goes on appending.
 
-The file is an unlinked temporary file: it goes with the process, however that ends.
+The file is an ``AppendFile`` (emulator/append_file.py): unlinked, it goes with the process.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ from __future__ import annotations
 import base64
 import bisect
 import datetime
-import os
 import struct
-import tempfile
 import threading
 import time
 from array import array
 from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
+from emulator.append_file import AppendFile, offset_of
 from emulator.compression import deflate, inflate
 
 #: Rewrite the file without the trimmed records' bytes once they outweigh the live ones and this many bytes.
@@ -118,8 +117,7 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
 
     def _load(self, rows: Iterable[tuple[int, float, bytes]]) -> None:
         """A new file holding ``rows`` (ascending); the old file, if any, is left as it was."""
-        self._file = tempfile.TemporaryFile(prefix="emulator-kinesis-", buffering=0)  # unlinked: nothing to clean up
-        self._end = 0  # bytes in the file
+        self._file = AppendFile("emulator-kinesis-")
         self._dead = 0  # bytes of records trimmed or replaced
         self._seqs = array("q")
         self._offsets = array("q")
@@ -250,15 +248,11 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
 
     # -- the file ----------------------------------------------------------------------
     def _record(self, index: int) -> CompactKinesisRecord:
-        blob = os.pread(self._file.fileno(), self._lengths[index], self._offsets[index])
+        blob = self._file.read_at(self._offsets[index], self._lengths[index])
         return _decode(blob, self._seqs[index], self._created[index])
 
     def _write(self, blob: bytes) -> int:
-        offset = self._end
-        if os.pwrite(self._file.fileno(), blob, offset) != len(blob):
-            raise OSError(f"short write of a Kinesis record ({len(blob)} bytes): is the temp dir's disk full?")
-        self._end += len(blob)
-        return offset
+        return offset_of(self._file.append(blob))
 
     def _append(self, seq: int, created_at: float, blob: bytes) -> None:
         self._offsets.append(self._write(blob))
@@ -273,7 +267,7 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
             for column in (self._seqs, self._offsets, self._lengths, self._created):
                 del column[: self._start]
             self._start = 0
-        if self._dead > COMPACT_MIN_DEAD_BYTES and self._dead > self._end - self._dead:
+        if self._dead > COMPACT_MIN_DEAD_BYTES and self._dead > self._file.end - self._dead:
             old = self._file
             self._load(self.rows())
             old.close()  # never changed: a forked snapshotter still reading its copy reads what it had
@@ -281,8 +275,7 @@ class ShardRecords(MutableMapping[int, CompactKinesisRecord]):
     def rows(self) -> list[tuple[int, float, bytes]]:
         """Every record's sequence number, arrival and stored bytes; reads only (a forked snapshotter calls it)."""
         with self._lock:
-            fd = self._file.fileno()
-            return [(self._seqs[i], self._created[i], os.pread(fd, self._lengths[i], self._offsets[i]))
+            return [(self._seqs[i], self._created[i], self._file.read_at(self._offsets[i], self._lengths[i]))
                     for i in range(self._start, len(self._seqs)) if self._lengths[i] >= 0]
 
     def __reduce__(self) -> tuple[Any, ...]:

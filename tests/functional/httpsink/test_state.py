@@ -156,9 +156,9 @@ def test_old_deliveries_on_disk_count_attempts_list_in_order_and_reset() -> None
 
 
 def test_the_spill_is_read_back_whole_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sandbox import httpsink_spill
+    from emulator import append_file
 
-    monkeypatch.setattr(httpsink_spill, "_READ_CHUNK", 7)  # one read(2) gives at most about 2 GiB
+    monkeypatch.setattr(append_file, "_READ_CHUNK", 7)  # one read(2) gives at most about 2 GiB
     state = SinkState(clock=lambda: 10.0, max_bodies=1)
     for i in range(20):
         state.deliver(f"e{i}", body(event_id=f"e{i}"))
