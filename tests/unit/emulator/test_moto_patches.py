@@ -345,3 +345,37 @@ def test_s3_objects_share_one_list_of_restore_transitions() -> None:
     backend = s3_backends[ACCOUNT]["aws"]
     first, second = (backend.get_object("shared-transitions", name) for name in ("a", "b"))
     assert first._transitions is second._transitions
+
+
+def test_s3_objects_share_their_metadata_strings_but_not_the_user_s() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="shared-strings")
+    for i in range(2):
+        s3.put_object(Bucket="shared-strings", Key=f"k{i}", Body=b"{}", ContentType="application/json",
+                      Metadata={"run": f"run-{i // 2}"})
+    keys = [s3_backends[ACCOUNT]["aws"].buckets["shared-strings"].keys[f"k{i}"] for i in range(2)]
+    (name_a, type_a), (name_b, type_b) = ((n, v) for k in keys for n, v in k.metadata.items() if n == "content-type")
+    assert name_a is name_b and type_a is type_b
+    assert keys[0].bucket_name is keys[1].bucket_name
+    user = [next(v for n, v in k.metadata.items() if n == "x-amz-meta-run") for k in keys]
+    assert user[0] == user[1] == "run-0" and user[0] is not user[1]  # the user's values are the object's own
+    head = s3.head_object(Bucket="shared-strings", Key="k1")
+    assert head["ContentType"] == "application/json" and head["Metadata"] == {"run": "run-0"}
+
+
+def test_an_untagged_object_holds_no_tag_set_and_tags_still_read_back() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="tags")
+    backend = s3_backends[ACCOUNT]["aws"]
+    s3.put_object(Bucket="tags", Key="plain", Body=b"x")
+    s3.put_object(Bucket="tags", Key="tagged", Body=b"x", Tagging="team=data")
+    plain, tagged = (backend.buckets["tags"].keys[name] for name in ("plain", "tagged"))
+    assert plain.arn not in backend.tagger.tags and tagged.arn in backend.tagger.tags
+    assert s3.get_object_tagging(Bucket="tags", Key="plain")["TagSet"] == []
+    assert s3.get_object_tagging(Bucket="tags", Key="tagged")["TagSet"] == [{"Key": "team", "Value": "data"}]
+    assert s3.get_object(Bucket="tags", Key="tagged")["TagCount"] == 1
+    s3.put_object_tagging(Bucket="tags", Key="tagged", Tagging={"TagSet": [{"Key": "team", "Value": "web"}]})
+    assert s3.get_object_tagging(Bucket="tags", Key="tagged")["TagSet"] == [{"Key": "team", "Value": "web"}]
+    s3.delete_object_tagging(Bucket="tags", Key="tagged")
+    assert tagged.arn not in backend.tagger.tags
+    assert s3.get_object_tagging(Bucket="tags", Key="tagged")["TagSet"] == []
