@@ -27,7 +27,6 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 EXPRESSIONS_KEPT = 512
 
 _original_make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
-_installed = False
 
 
 @functools.cache
@@ -47,10 +46,6 @@ def _make(cls: type, expression_str: str) -> Any:
 
 
 def install() -> None:
-    """Install once per process (idempotent)."""
-    global _installed
-    if _installed:
-        return
+    """Idempotent: both replacements call moto's originals, taken at import."""
     moto_responses.method_names_from_class = _method_names  # type: ignore[assignment]
     UpdateExpressionParser.make = classmethod(_make)  # type: ignore[method-assign, assignment]
-    _installed = True

@@ -106,6 +106,8 @@ def can_make(docker: Any) -> tuple[bool, str]:
     if _cached_tarball(key).is_file():
         return True, "the base's root file system is cached"
     if _debootstrap() is None:
+        if _can_install_debootstrap():
+            return True, "debootstrap will be installed with apt-get, then make the base from Debian's packages"
         return False, "debootstrap is not installed (apt-get install debootstrap)"
     if os.geteuid() != 0:
         return False, "debootstrap needs root (sudo make images)"
@@ -122,6 +124,32 @@ def _debootstrap() -> str | None:
     )
 
 
+def _can_install_debootstrap() -> bool:
+    """Root with apt-get: Debian's packages are what the base is made from, so they are reachable."""
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def _installed_debootstrap(say: Say) -> str | None:
+    """debootstrap's path, installed from Debian's packages first when it is missing and can be.
+
+    A machine whose Docker engine starts empty may lack it too; without it no image is made,
+    and every Docker test fails: ``make test`` and CI install it here, the one place that needs it."""
+    tool = _debootstrap()
+    if tool is not None or not _can_install_debootstrap():
+        return tool
+    say("base image: installing debootstrap with apt-get (once; it makes the base from Debian's packages)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "debootstrap"]
+    for step in (install, ["apt-get", "update", "-qq"], install):  # the package lists may be missing or stale
+        try:
+            done = subprocess.run(step, capture_output=True, text=True, env=env, timeout=DEBOOTSTRAP_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        if step is install and done.returncode == 0:
+            break
+    return _debootstrap()
+
+
 def _image_key(docker: Any, tag: str) -> str | None:
     import docker as docker_sdk
 
@@ -133,7 +161,7 @@ def _image_key(docker: Any, tag: str) -> str | None:
 
 
 def _debootstrap_to(tarball: Path, arch: str, say: Say) -> None:
-    tool = _debootstrap()
+    tool = _installed_debootstrap(say)
     if tool is None:
         raise ImageBuildError(
             "debootstrap is not installed (it makes the offline base image from Debian's packages)",

@@ -91,3 +91,37 @@ def test_one_rule_for_the_project_image(monkeypatch: pytest.MonkeyPatch) -> None
     present[0] = False
     with pytest.raises(ImageBuildError, match="cannot be built"):
         build.ensure_project_image(docker, said.append, update=False)
+
+
+def test_a_missing_debootstrap_is_installed_with_apt_get_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package lists may be stale: a failed install updates them and tries once more."""
+    import subprocess
+
+    installed: list[str] = []
+    ran: list[list[str]] = []
+
+    def run(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        ran.append(command)
+        ok = command[1] == "update" or len(ran) > 1
+        if ok and command[1] == "install":
+            installed.append("/usr/sbin/debootstrap")
+        return subprocess.CompletedProcess(command, 0 if ok else 100, "", "")
+
+    monkeypatch.setattr(base, "_debootstrap", lambda: installed[0] if installed else None)
+    monkeypatch.setattr(base.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    monkeypatch.setattr(base.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(base.subprocess, "run", run)
+    said: list[str] = []
+    assert base._installed_debootstrap(said.append) == "/usr/sbin/debootstrap"
+    assert [c[1] for c in ran] == ["install", "update", "install"] and "debootstrap" in ran[0]
+    assert said and "apt-get" in said[0]
+
+
+def test_debootstrap_is_not_installed_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[object] = []
+    monkeypatch.setattr(base, "_debootstrap", lambda: None)
+    monkeypatch.setattr(base.shutil, "which", lambda name: "/usr/bin/apt-get")
+    monkeypatch.setattr(base.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(base.subprocess, "run", lambda *a, **k: ran.append(a))
+    assert base._installed_debootstrap(lambda _: None) is None and ran == []
+    assert not base._can_install_debootstrap()
