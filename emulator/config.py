@@ -19,7 +19,8 @@ ENV_LOG_EVENTS_KEPT = "EMULATOR_LOG_EVENTS_KEPT"
 ENV_MIN_POLL_INTERVAL_MS = "EMULATOR_MIN_POLL_INTERVAL_MS"
 ENV_ITEM_STORE = "EMULATOR_ITEM_STORE"
 STREAM_READERS = ("memory", "http")
-#: Where a table without a range key keeps its items: a file (emulator/item_store.py), or moto's dict.
+#: Where a table without a range key keeps its items and a bucket its objects: files
+#: (emulator/item_store.py, emulator/object_store.py), or moto's dicts.
 ITEM_STORES = ("disk", "memory")
 
 DEFAULT_HOST = "127.0.0.1"
@@ -74,7 +75,7 @@ class EmulatorConfig:
     snapshot_interval: float = DEFAULT_SNAPSHOT_INTERVAL  # seconds between snapshots (with persistence on)
     log_events_kept: int = DEFAULT_LOG_EVENTS_KEPT  # per function log stream in CloudWatch Logs; 0 = all
     min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL_MS / 1000  # least seconds between reads of a shard after a batch
-    item_store: str = "disk"  # where tables without a range key keep their items: "disk" or "memory" (moto's)
+    item_store: str = "disk"  # where hash-key tables keep their items and buckets their objects: "disk" or "memory" (moto's)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> EmulatorConfig:

@@ -85,7 +85,7 @@ class MotoAdapter:
     """Locked access to moto's in-memory DynamoDB, Kinesis and Logs state."""
 
     def __init__(self, account_id: str, item_store: str = "disk") -> None:
-        """``item_store``: where tables without a range key keep their items ("disk" or "memory")."""
+        """``item_store``: where tables without a range key keep their items and buckets their objects ("disk" or "memory")."""
         self.account_id = account_id
         self.lock = threading.RLock()
         #: Bumped by every request that may change moto's state (the snapshotter skips idle seconds).

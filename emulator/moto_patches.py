@@ -40,10 +40,15 @@ What is patched, and why (FACTS.md has the measurements):
 - DynamoDB items: moto keeps every item as objects, 1.3 KB of heap each, for good. A table
   without a range key keeps them in a file instead (emulator/item_store.py), the most
   recently used ones live; ``len`` reads the count instead of every item.
+- S3 objects, even shrunk as above, stay in the heap for good. A bucket keeps them pickled in
+  a file instead (emulator/object_store.py), the most recently used ones live; a listing of a
+  bucket that was never versioned pages the names and reads only its page's objects (moto's
+  reads every object in the bucket first). A pickled object keeps its body deflated.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import io
 import tempfile
@@ -59,12 +64,13 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
 from moto.kinesis.models import KinesisBackend, Shard, Stream
-from moto.s3.models import FakeAcl, FakeKey, S3Backend, get_canned_acl
+from moto.s3.models import FakeAcl, FakeBucket, FakeKey, FakeTableStorageBucket, S3Backend, get_canned_acl
 from moto.utilities.utils import LowercaseDict
 
 from emulator import moto_speedups
 from emulator.compression import deflate, inflate
 from emulator.item_store import DiskItems
+from emulator.object_store import DiskKeys
 from emulator.kinesis_store import CompactKinesisRecord, ShardRecords
 
 _listeners: list[Callable[[str], None]] = []
@@ -347,6 +353,9 @@ _original_key_init = FakeKey.__init__
 _original_key_setstate = FakeKey.__setstate__
 _original_set_metadata = FakeKey.set_metadata
 _original_put_object_tagging = S3Backend.put_object_tagging
+_original_bucket_init = FakeBucket.__init__
+_original_list_objects = S3Backend.list_objects
+_original_list_objects_v2 = S3Backend.list_objects_v2
 _key_value_getter = FakeKey.value.fget  # type: ignore[attr-defined]
 
 
@@ -544,26 +553,99 @@ def _put_object_tagging(self: S3Backend, key: FakeKey, tags: Any, *args: Any, **
 
 
 def _key_getstate(self: FakeKey) -> dict[str, Any]:
-    """moto's ``__getstate__``; the shared lock may live on the class, not in the object."""
+    """moto's ``__getstate__``, a deflated body kept deflated (a stored object is read back
+    without compressing it again); the shared lock may live on the class, not in the object."""
     state = self.__dict__.copy()
-    try:
-        state["value"] = self.value
-    except ValueError:  # the buffer is closed: the key was deleted (moto's case too)
-        state["value"] = ""
-    state.pop("_value_buffer", None)
+    buffer = state.pop("_value_buffer", None)
+    if isinstance(buffer, PackedBody) and not buffer.closed:
+        state[_PACKED_STATE] = (buffer._packed, buffer._size)
+    else:
+        try:
+            state["value"] = self.value
+        except ValueError:  # the buffer is closed: the key was deleted (moto's case too)
+            state["value"] = ""
     state.pop("lock", None)
     return state
 
 
+#: Where a pickled object keeps a deflated body: (the deflated bytes, the body's size).
+_PACKED_STATE = "_packed_body"
+
+
 def _key_setstate(self: FakeKey, state: dict[str, Any]) -> None:
-    _original_key_setstate(self, state)
+    packed = state.get(_PACKED_STATE)
+    if packed is None:
+        _original_key_setstate(self, state)
+    else:
+        self.__dict__.update({name: value for name, value in state.items() if name != _PACKED_STATE})
+        self._value_buffer = PackedBody(*packed)
     self.lock = _BODY_LOCK
     _compact(self)
 
 
+def _drop_key_finalizer() -> None:
+    """moto's ``FakeKey.__del__`` warns (a ResourceWarning, filtered out by default, but built
+    each time: a stack walk and a registry lookup) about every object freed without
+    ``dispose()``. The stores free objects by design (a list leaving the live set, a listing's
+    copies), and a body's buffer closes itself when it is freed, so the finalizer only cost
+    time (about 40 us per object) and printed noise at the interpreter's exit."""
+    if "__del__" in vars(FakeKey):
+        del FakeKey.__del__
+
+
+def _bucket_init(self: FakeBucket, *args: Any, **kwargs: Any) -> None:
+    _original_bucket_init(self, *args, **kwargs)
+    if item_store == "disk":
+        self.keys = DiskKeys()
+
+
+def _listable(bucket: FakeBucket) -> DiskKeys | None:
+    """A stored bucket's keys, where a listing can read names only: never versioned, so no
+    name's newest version is a delete marker (moto drops those from a listing)."""
+    keys = bucket.keys
+    plain = isinstance(keys, DiskKeys) and bucket.versioning_status is None and not isinstance(bucket, FakeTableStorageBucket)
+    return keys if plain else None  # a table bucket: moto's own refuses the listing
+
+
+def _list_objects(self: S3Backend, bucket: FakeBucket, prefix: str | None, delimiter: str | None,
+                  marker: str | None, max_keys: int | None) -> Any:
+    """moto's ListObjects; on a stored bucket it pages the names and reads only the page's
+    objects (moto reads every object in the bucket first)."""
+    keys = _listable(bucket)
+    if keys is None:
+        return _original_list_objects(self, bucket, prefix, delimiter, marker, max_keys)
+    names, folders = keys.names_under(prefix or "", delimiter)
+    names.sort()
+    if marker:
+        limit = self._pagination_tokens.get(marker) or marker
+        names = names[bisect.bisect_right(names, limit):]
+    truncated, next_marker = False, None
+    if max_keys is not None:
+        names, truncated, next_marker = self._truncate_result(names, max_keys)
+    return keys.copies(names), sorted(folders), truncated, next_marker
+
+
+def _list_objects_v2(self: S3Backend, bucket: FakeBucket, prefix: str | None, delimiter: str | None,
+                     continuation_token: str | None, start_after: str | None, max_keys: int) -> Any:
+    """moto's ListObjectsV2, the same way: names and common prefixes in one sorted list, paged,
+    then the page's objects read."""
+    keys = _listable(bucket)
+    if keys is None:
+        return _original_list_objects_v2(self, bucket, prefix, delimiter, continuation_token, start_after, max_keys)
+    names, folders = keys.names_under(prefix or "", delimiter)
+    entries = sorted([*names, *folders])  # a name is never a common prefix: it holds no delimiter past the prefix
+    if continuation_token or start_after:
+        limit = self._pagination_tokens.get(continuation_token) if continuation_token else start_after
+        entries = entries[bisect.bisect_right(entries, limit):]
+    page, truncated, token = self._truncate_result(entries, max_keys)
+    objects = iter(keys.copies(entry for entry in page if entry not in folders))
+    return [entry if entry in folders else next(objects) for entry in page], truncated, token
+
+
 # --- DynamoDB items ------------------------------------------------------------------
-#: Where a table without a range key keeps its items: "disk" (emulator/item_store.py) or
-#: "memory" (moto's dict). Read when a table is made; ``MotoAdapter`` sets it from the config.
+#: Where a table without a range key keeps its items and a bucket its objects: "disk"
+#: (emulator/item_store.py, emulator/object_store.py) or
+#: "memory" (moto's dicts). Read when a table or bucket is made; ``MotoAdapter`` sets it from the config.
 item_store = "disk"
 _original_table_init = Table.__init__
 _original_shard_init = Shard.__init__
@@ -601,9 +683,12 @@ def _table_len(self: Table) -> int:
     return _original_table_len(self)
 
 
-def adopt_restored(tables: Iterable[Table], shards: Iterable[Shard]) -> None:
-    """Tables and shards restored from a snapshot of an earlier version hold moto's dicts:
-    move their data to the stores new ones use (their ids and order unchanged)."""
+def adopt_restored(tables: Iterable[Table], shards: Iterable[Shard], buckets: Iterable[FakeBucket] = ()) -> None:
+    """Tables, shards and buckets restored from a snapshot of an earlier version hold moto's
+    dicts: move their data to the stores new ones use (their ids and order unchanged)."""
+    for bucket in buckets:
+        if item_store == "disk" and not isinstance(bucket.keys, DiskKeys):
+            bucket.keys = DiskKeys.holding(bucket.keys)
     for table in tables:
         if item_store == "disk" and not table.has_range_key and not isinstance(table.items, DiskItems):
             table.items = DiskItems.holding(table.items)  # type: ignore[assignment]
@@ -647,5 +732,9 @@ def install_patches() -> None:
     FakeKey.__setattr__ = _key_setattr  # type: ignore[method-assign, assignment]
     FakeKey.set_metadata = _key_set_metadata  # type: ignore[method-assign]
     S3Backend.put_object_tagging = _put_object_tagging  # type: ignore[method-assign]
+    FakeBucket.__init__ = _bucket_init  # type: ignore[method-assign]
+    _drop_key_finalizer()
+    S3Backend.list_objects = _list_objects  # type: ignore[method-assign]
+    S3Backend.list_objects_v2 = _list_objects_v2  # type: ignore[method-assign]
     moto_speedups.install()
     _patched = True

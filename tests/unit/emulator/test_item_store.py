@@ -20,6 +20,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from emulator import item_store, moto_patches
 from emulator.item_store import DiskItems, key_text
 from emulator.moto_adapter import MotoAdapter
+from tests.unit.emulator.forking import forked_check
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
@@ -154,21 +155,16 @@ def test_a_forked_snapshotter_reads_the_items_as_they_were_at_the_fork(monkeypat
     store = DiskItems()
     for i in range(50):
         store[DynamoType({"S": f"k{i}"})] = Item(DynamoType({"S": f"k{i}"}), None, {"k": {"S": f"k{i}"}, "v": {"N": "0"}})
-    go_read, go_write = os.pipe()
-    child = os.fork()
-    if child == 0:  # the snapshotter: waits until the parent rewrote and compacted everything, then reads
-        code = 1
-        try:
-            os.read(go_read, 1)
-            values = sorted((text, item_store._unpickled(body).attrs["v"].value) for text, body in store.rows())
-            code = 0 if values == sorted((key_text(DynamoType({"S": f"k{i}"})), "0") for i in range(50)) else 1
-        finally:
-            os._exit(code)
+
+    def as_at_the_fork() -> bool:  # the snapshotter: runs once the parent rewrote and compacted everything
+        values = sorted((text, item_store._unpickled(body).attrs["v"].value) for text, body in store.rows())
+        return values == sorted((key_text(DynamoType({"S": f"k{i}"})), "0") for i in range(50))
+
+    snapshotter = forked_check(as_at_the_fork)
     for round_ in range(1, 4):
         for i in range(50):
             store[DynamoType({"S": f"k{i}"})] = Item(DynamoType({"S": f"k{i}"}), None, {"k": {"S": f"k{i}"}, "v": {"N": str(round_)}})
-    os.write(go_write, b"x")
-    assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+    assert snapshotter()
     assert {item.attrs["v"].value for item in store.values()} == {"3"}
 
 
