@@ -36,6 +36,8 @@ class AppendFile:
 
     def append(self, data: bytes) -> int:
         """Write ``data`` after what is there; returns its location."""
+        if len(data) > _LENGTH_MASK:
+            raise ValueError(f"{len(data)} bytes do not fit one location (at most {_LENGTH_MASK})")
         if os.pwrite(self._file.fileno(), data, self.end) != len(data):
             raise OSError(f"short write of {len(data)} bytes to {self._file.name}: is the temp dir's disk full?")
         location = self.end << _LENGTH_BITS | len(data)
@@ -46,7 +48,16 @@ class AppendFile:
         return self.read_at(offset_of(location), length_of(location))
 
     def read_at(self, offset: int, length: int) -> bytes:
-        return os.pread(self._file.fileno(), length, offset)
+        data = os.pread(self._file.fileno(), length, offset)
+        if len(data) == length:
+            return data
+        chunks = [data]  # one pread(2) returns at most about 2 GiB
+        while (done := sum(map(len, chunks))) < length:
+            chunk = os.pread(self._file.fileno(), min(length - done, _READ_CHUNK), offset + done)
+            if not chunk:
+                raise OSError(f"{self._file.name} ended at {offset + done} bytes, not {offset + length}")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def contents(self) -> bytes:
         """Every byte written so far."""

@@ -30,8 +30,11 @@ from emulator.moto_patches import (
     retired_shards,
     shard_for_label,
 )
+from emulator.stream_store import PackedStreamRecord
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+#: Stream records packed per hold of the lock: about 30 us each, so a request waits 8 ms at most.
+PACK_PER_LOCK = 256
 
 
 # --- Read models handed to the rest of the emulator --------------------------------
@@ -65,6 +68,13 @@ def parse_arn(arn: str) -> ArnParts | None:
     if len(parts) != 6 or parts[0] != "arn" or not parts[2] or not parts[5]:
         return None
     return ArnParts(service=parts[2], region=parts[3], account=parts[4], resource=parts[5])
+
+
+def _stored(stream_record: Any) -> StoredStreamRecord:
+    """moto's ``StreamRecord`` or a packed one (emulator/stream_store.py), as the emulator reads it."""
+    record = stream_record.record  # a packed record unpacks a fresh copy on each read: once here
+    created = getattr(stream_record, "emu_created", 0.0) or record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
+    return StoredStreamRecord(sequence_number=int(record["dynamodb"]["SequenceNumber"]), record=record, created=created)
 
 
 def _unsorted_items(table: Table) -> list[Any]:
@@ -167,16 +177,7 @@ class MotoAdapter:
         with self.lock:
             first = next_seq(shard) - len(shard.items)
             index = max(0, from_seq - first)
-            chosen = shard.items[index : index + limit]
-            return [
-                StoredStreamRecord(
-                    sequence_number=int(r.record["dynamodb"]["SequenceNumber"]),
-                    record=r.record,
-                    created=getattr(r, "emu_created", 0.0)
-                    or r.record["dynamodb"]["ApproximateCreationDateTime"].timestamp(),
-                )
-                for r in chosen
-            ]
+            return [_stored(r) for r in shard.items[index : index + limit]]
 
     def trim_stream(self, stream_arn: str, before_seq: int, read_before: float, older_than: float) -> int:
         """Drop records below ``before_seq`` created before ``read_before``, and any created before ``older_than``."""
@@ -195,7 +196,27 @@ class MotoAdapter:
             if count:
                 del items[:count]
                 shard._emu_trimmed += count  # type: ignore[attr-defined]
+                shard.emu_packed = max(0, getattr(shard, "emu_packed", 0) - count)  # type: ignore[attr-defined]
             return count
+
+    def pack_stream(self, stream_arn: str, before_seq: int) -> int:
+        """Pack the records below ``before_seq`` (every mapping has read them) that retention
+        keeps (emulator/stream_store.py), ``PACK_PER_LOCK`` at a time so that no request
+        waits long for the lock; returns how many were packed."""
+        shard = self._shard(stream_arn)
+        packed = 0
+        while shard is not None:
+            with self.lock:
+                items = shard.items
+                start = getattr(shard, "emu_packed", 0)
+                end = min(before_seq - (next_seq(shard) - len(items)), len(items), start + PACK_PER_LOCK)
+                for index in range(start, end):
+                    items[index] = PackedStreamRecord.of(items[index])
+                if end <= start:
+                    return packed
+                shard.emu_packed = end  # type: ignore[attr-defined]
+                packed += end - start
+        return packed
 
     def stream_arns(self) -> list[str]:
         """Every readable table stream ARN (current and retired) in every region of our account."""

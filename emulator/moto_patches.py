@@ -65,6 +65,7 @@ from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
 from moto.kinesis.models import KinesisBackend, Shard, Stream
 from moto.s3.models import FakeAcl, FakeBucket, FakeKey, FakeTableStorageBucket, S3Backend, get_canned_acl
+from moto.moto_api import state_manager
 from moto.utilities.utils import LowercaseDict
 
 from emulator import moto_speedups
@@ -583,6 +584,14 @@ def _key_setstate(self: FakeKey, state: dict[str, Any]) -> None:
     _compact(self)
 
 
+def _key_advance(self: FakeKey) -> None:
+    """moto counts every GET of an object (``_tick``) for its restore state, which only a
+    ``manual`` transition setting reads. Counting anyway gave each object read its own
+    entry, and a stored object a new pickle on every read."""
+    if state_manager.get_transition(self.model_name)["progression"] == "manual":
+        self._tick += 1
+
+
 def _drop_key_finalizer() -> None:
     """moto's ``FakeKey.__del__`` warns (a ResourceWarning, filtered out by default, but built
     each time: a stack walk and a registry lookup) about every object freed without
@@ -734,6 +743,7 @@ def install_patches() -> None:
     S3Backend.put_object_tagging = _put_object_tagging  # type: ignore[method-assign]
     FakeBucket.__init__ = _bucket_init  # type: ignore[method-assign]
     _drop_key_finalizer()
+    FakeKey.advance = _key_advance  # type: ignore[method-assign]
     S3Backend.list_objects = _list_objects  # type: ignore[method-assign]
     S3Backend.list_objects_v2 = _list_objects_v2  # type: ignore[method-assign]
     moto_speedups.install()

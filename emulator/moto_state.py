@@ -86,7 +86,8 @@ def install(account_id: str, state: dict[str, Any]) -> None:
         [table for backend in (state.get("dynamodb") or {}).values() for table in backend.tables.values()],
         [shard for backend in (state.get("kinesis") or {}).values()
          for stream in backend.streams.values() for shard in stream.shards.values()],
-        [bucket for backend in (state.get("s3") or {}).values() for bucket in backend.buckets.values()],
+        [bucket for backend in (state.get("s3") or {}).values()
+         for bucket in [*backend.buckets.values(), *backend.table_buckets.values()]],
     )
 
 

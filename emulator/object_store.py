@@ -156,7 +156,9 @@ class DiskKeys(_VersionedKeyStore):
     def _remember(self, key: str, location: int | None) -> None:
         self._hot[key] = location
         while len(self._hot) > HOT_KEYS:
-            self._write(*self._hot.popitem(last=False))
+            oldest = next(iter(self._hot))
+            self._write(oldest, self._hot[oldest])  # left live, and tracked, if this raises (disk full)
+            del self._hot[oldest]
         self._tidy()
 
     def _write(self, key: str, read_from: int | None) -> None:

@@ -4,8 +4,9 @@ moto keeps every stream record forever (~4 KB per 1 KB MODIFY). A DynamoDB
 stream record is dropped once every mapping that reads the stream has passed it
 and it is older than a short minimum retention (so other readers, such as
 `sandbox status` or the AWS CLI, still see recent records), and in any case
-after the retention window (AWS: 24 h). Kinesis records are kept for the
-retention window, since any client may read them.
+after the retention window (AWS: 24 h). Until then, a record every mapping has
+passed is kept packed (emulator/stream_store.py: about a sixth of its heap). Kinesis
+records are kept for the retention window, since any client may read them.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Retention:
                     checkpoints.append(0)  # a mapping that has not read yet holds everything
             before = min(checkpoints) if mappings and checkpoints else 0
             dropped += self.adapter.trim_stream(arn, before, read_before, horizon)
+            self.adapter.pack_stream(arn, before)  # what stays, every mapping has read: packed
         dropped += self.adapter.trim_kinesis(horizon)
         return dropped
 

@@ -191,3 +191,53 @@ def test_a_stored_object_keeps_a_fifth_of_moto_s_heap() -> None:
 
     memory, disk = heap_per_object("memory"), heap_per_object("disk")
     assert memory > 1_000 and disk < memory / 5, (memory, disk)
+
+
+def test_an_object_put_in_parts_and_one_under_legal_hold_read_back_from_the_file() -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="parts", ObjectLockEnabledForBucket=True)  # object lock turns versioning on
+    bucket = s3_backends[ACCOUNT]["aws"].buckets["parts"]
+    upload = s3.create_multipart_upload(Bucket="parts", Key="big.bin")["UploadId"]
+    chunks = [os.urandom(5 * 1024 * 1024), b"tail"]
+    etags = [s3.upload_part(Bucket="parts", Key="big.bin", UploadId=upload, PartNumber=n, Body=chunk)["ETag"]
+             for n, chunk in enumerate(chunks, 1)]
+    s3.complete_multipart_upload(Bucket="parts", Key="big.bin", UploadId=upload, MultipartUpload={
+        "Parts": [{"ETag": etag, "PartNumber": n} for n, etag in enumerate(etags, 1)]})
+    s3.put_object(Bucket="parts", Key="held.json", Body=b"{}")
+    s3.put_object_legal_hold(Bucket="parts", Key="held.json", LegalHold={"Status": "ON"})
+    for i in range(5):  # evicts both
+        s3.put_object(Bucket="parts", Key=f"other/{i}.json", Body=b"{}")
+    assert type(dict.__getitem__(bucket.keys, "big.bin")) is int and type(dict.__getitem__(bucket.keys, "held.json")) is int
+    assert s3.get_object(Bucket="parts", Key="big.bin")["Body"].read() == b"".join(chunks)
+    assert s3.get_object_legal_hold(Bucket="parts", Key="held.json")["LegalHold"]["Status"] == "ON"
+
+
+def test_reading_a_stored_object_writes_nothing_again() -> None:
+    bucket = _bucket("read-often")
+    _fill("read-often", 10)
+    s3 = boto3.client("s3")
+
+    def read_all() -> None:  # moto counts each GET in the object's restore-state ticks: not any more
+        for i in range(10):
+            s3.get_object(Bucket="read-often", Key=f"raw/{i % 4}/{i:03}.json")["Body"].read()
+
+    read_all()  # the three put last leave the live set: written once
+    end = bucket.keys._file.end
+    read_all(), read_all()
+    assert bucket.keys._file.end == end and bucket.keys._dead == 0
+
+
+def test_a_manual_restore_transition_still_counts_reads() -> None:
+    from moto.moto_api import state_manager
+
+    _bucket("ticks")
+    boto3.client("s3").put_object(Bucket="ticks", Key="one.json", Body=b"{}")
+    key = s3_backends[ACCOUNT]["aws"].get_object("ticks", "one.json")
+    key.advance()
+    assert key._tick == 0
+    state_manager.set_transition("s3::keyrestore", {"progression": "manual", "times": 3})
+    try:
+        key.advance()
+        assert key._tick == 1
+    finally:
+        state_manager.unset_transition("s3::keyrestore")
