@@ -21,10 +21,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-test: $(STAMP) ## Run the test suite (what CI runs); builds the Docker images first when an engine answers
+test: $(STAMP) ## Run the test suite (what CI runs); builds the Docker images first when an engine answers, installs chromium when missing (root)
 	@t0=$$(date +%s); \
 	if docker info >/dev/null 2>&1; then $(SANDBOX) images || echo "warning: the images could not be built: the Docker tests will fail (fix: make images)" >&2; \
 	else echo "no Docker engine answers: the Docker tests will skip"; fi; \
+	$(VPY) -m sandbox.debian chromium chromium "the dashboard's browser test"; \
 	t1=$$(date +%s); \
 	$(VPY) -m pytest -m "not slow" -q --durations=15; rc=$$?; \
 	t2=$$(date +%s); \

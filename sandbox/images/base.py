@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox import debian
 from sandbox.images.errors import ImageBuildError
 from sandbox.images.names import BASE_IMAGE, cache_dir
 
@@ -126,7 +127,7 @@ def _debootstrap() -> str | None:
 
 def _can_install_debootstrap() -> bool:
     """Root with apt-get: Debian's packages are what the base is made from, so they are reachable."""
-    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+    return debian.can_install()
 
 
 def _installed_debootstrap(say: Say) -> str | None:
@@ -138,15 +139,7 @@ def _installed_debootstrap(say: Say) -> str | None:
     if tool is not None or not _can_install_debootstrap():
         return tool
     say("base image: installing debootstrap with apt-get (once; it makes the base from Debian's packages)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "debootstrap"]
-    for step in (install, ["apt-get", "update", "-qq"], install):  # the package lists may be missing or stale
-        try:
-            done = subprocess.run(step, capture_output=True, text=True, env=env, timeout=DEBOOTSTRAP_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired:
-            return None
-        if step is install and done.returncode == 0:
-            break
+    debian.apt_install("debootstrap")
     return _debootstrap()
 
 

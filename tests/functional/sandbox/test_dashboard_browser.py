@@ -41,7 +41,7 @@ def _chromium() -> str:
     if path is None:
         pytest.fail(
             "chromium is missing: the dashboard's browser test needs Debian's chromium "
-            "(fix: apt-get install -y chromium; .ci/run installs it)",
+            "(fix: apt-get install -y chromium; `make test` installs it as root)",
             pytrace=False,
         )
     return path
