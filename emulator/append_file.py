@@ -48,27 +48,20 @@ class AppendFile:
         return self.read_at(offset_of(location), length_of(location))
 
     def read_at(self, offset: int, length: int) -> bytes:
-        data = os.pread(self._file.fileno(), length, offset)
+        data = os.pread(self._file.fileno(), min(length, _READ_CHUNK), offset)
         if len(data) == length:
-            return data
-        chunks = [data]  # one pread(2) returns at most about 2 GiB
-        while (done := sum(map(len, chunks))) < length:
-            chunk = os.pread(self._file.fileno(), min(length - done, _READ_CHUNK), offset + done)
-            if not chunk:
+            return data  # one call: every read but a huge one
+        chunks, done = [data], len(data)
+        while done < length:
+            if not chunks[-1]:
                 raise OSError(f"{self._file.name} ended at {offset + done} bytes, not {offset + length}")
-            chunks.append(chunk)
+            chunks.append(os.pread(self._file.fileno(), min(length - done, _READ_CHUNK), offset + done))
+            done += len(chunks[-1])
         return b"".join(chunks)
 
     def contents(self) -> bytes:
         """Every byte written so far."""
-        chunks, offset = [], 0
-        while offset < self.end:
-            chunk = os.pread(self._file.fileno(), min(self.end - offset, _READ_CHUNK), offset)
-            if not chunk:
-                raise OSError(f"{self._file.name} ended at {offset} bytes, not {self.end}")
-            chunks.append(chunk)
-            offset += len(chunk)
-        return b"".join(chunks)
+        return self.read_at(0, self.end)
 
     @staticmethod
     def cut(contents: bytes, location: int) -> bytes:

@@ -30,7 +30,7 @@ from emulator.moto_patches import (
     retired_shards,
     shard_for_label,
 )
-from emulator.stream_store import PackedStreamRecord
+from emulator.stream_store import PackedStreamRecord, created_at
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 #: Stream records packed per hold of the lock: about 30 us each, so a request waits 8 ms at most.
@@ -73,8 +73,8 @@ def parse_arn(arn: str) -> ArnParts | None:
 def _stored(stream_record: Any) -> StoredStreamRecord:
     """moto's ``StreamRecord`` or a packed one (emulator/stream_store.py), as the emulator reads it."""
     record = stream_record.record  # a packed record unpacks a fresh copy on each read: once here
-    created = getattr(stream_record, "emu_created", 0.0) or record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
-    return StoredStreamRecord(sequence_number=int(record["dynamodb"]["SequenceNumber"]), record=record, created=created)
+    return StoredStreamRecord(sequence_number=int(record["dynamodb"]["SequenceNumber"]), record=record,
+                              created=created_at(stream_record, record))
 
 
 def _unsorted_items(table: Table) -> list[Any]:
@@ -210,10 +210,10 @@ class MotoAdapter:
                 items = shard.items
                 start = getattr(shard, "emu_packed", 0)
                 end = min(before_seq - (next_seq(shard) - len(items)), len(items), start + PACK_PER_LOCK)
+                if end <= start:
+                    break
                 for index in range(start, end):
                     items[index] = PackedStreamRecord.of(items[index])
-                if end <= start:
-                    return packed
                 shard.emu_packed = end  # type: ignore[attr-defined]
                 packed += end - start
         return packed

@@ -17,6 +17,12 @@ from typing import Any
 from emulator.compression import deflate, inflate
 
 
+def created_at(stream_record: Any, record: dict[str, Any]) -> float:
+    """When the stream record was written (epoch seconds): the time the emulator stamped it
+    with, else moto's ApproximateCreationDateTime (a record restored from an older snapshot)."""
+    return getattr(stream_record, "emu_created", 0.0) or record["dynamodb"]["ApproximateCreationDateTime"].timestamp()  # type: ignore[no-any-return]
+
+
 class PackedStreamRecord:
     """A stream record as moto's ``StreamRecord`` answers (``record``, ``to_json()``), packed;
     each read gives a fresh copy of its dict."""
@@ -33,8 +39,7 @@ class PackedStreamRecord:
         if isinstance(stream_record, PackedStreamRecord):
             return stream_record
         record = stream_record.record
-        created = getattr(stream_record, "emu_created", 0.0) or record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
-        return cls(record, created)
+        return cls(record, created_at(stream_record, record))
 
     @property
     def record(self) -> dict[str, Any]:

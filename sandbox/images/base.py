@@ -107,7 +107,7 @@ def can_make(docker: Any) -> tuple[bool, str]:
     if _cached_tarball(key).is_file():
         return True, "the base's root file system is cached"
     if _debootstrap() is None:
-        if _can_install_debootstrap():
+        if debian.can_install():
             return True, "debootstrap will be installed with apt-get, then make the base from Debian's packages"
         return False, "debootstrap is not installed (apt-get install debootstrap)"
     if os.geteuid() != 0:
@@ -125,18 +125,13 @@ def _debootstrap() -> str | None:
     )
 
 
-def _can_install_debootstrap() -> bool:
-    """Root with apt-get: Debian's packages are what the base is made from, so they are reachable."""
-    return debian.can_install()
-
-
 def _installed_debootstrap(say: Say) -> str | None:
     """debootstrap's path, installed from Debian's packages first when it is missing and can be.
 
     A machine whose Docker engine starts empty may lack it too; without it no image is made,
     and every Docker test fails: ``make test`` and CI install it here, the one place that needs it."""
     tool = _debootstrap()
-    if tool is not None or not _can_install_debootstrap():
+    if tool is not None or not debian.can_install():
         return tool
     say("base image: installing debootstrap with apt-get (once; it makes the base from Debian's packages)")
     debian.apt_install("debootstrap")

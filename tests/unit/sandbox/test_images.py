@@ -124,28 +124,5 @@ def test_debootstrap_is_not_installed_without_root(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(base.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(base.subprocess, "run", lambda *a, **k: ran.append(a))
     assert base._installed_debootstrap(lambda _: None) is None and ran == []
-    assert not base._can_install_debootstrap()
+    assert not base.debian.can_install()
 
-
-def test_make_test_s_chromium_is_installed_with_apt_get_as_root_and_said_otherwise(monkeypatch: pytest.MonkeyPatch,
-                                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    from sandbox import debian
-
-    installed: list[str] = []
-    ran: list[list[str]] = []
-
-    def run(command: list[str], **_: Any) -> Any:
-        ran.append(command)
-        installed.append(command[-1])
-        return debian.subprocess.CompletedProcess(command, 0, "", "")
-
-    monkeypatch.setattr(debian.shutil, "which", lambda name: {"apt-get": "/usr/bin/apt-get"}.get(name) or (
-        "/usr/bin/chromium" if name == "chromium" and installed else None))
-    monkeypatch.setattr(debian.subprocess, "run", run)
-    monkeypatch.setattr(debian.os, "geteuid", lambda: 1000)
-    assert debian.main(["chromium", "chromium", "the dashboard's browser test"]) == 1 and ran == []
-    assert "apt-get install -y chromium" in capsys.readouterr().err
-    monkeypatch.setattr(debian.os, "geteuid", lambda: 0)
-    assert debian.main(["chromium", "chromium", "the dashboard's browser test"]) == 0
-    assert ran == [["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]]
-    assert "installing chromium with apt-get" in capsys.readouterr().out
