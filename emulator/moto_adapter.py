@@ -20,6 +20,7 @@ from moto.logs.models import logs_backends
 from emulator import moto_patches
 from emulator.item_store import DiskItems, ttl_number
 from emulator.kinesis_store import ShardRecords
+from emulator.log_store import PackedLogEvents
 from emulator.moto_patches import (
     add_listener,
     install_patches,
@@ -212,8 +213,7 @@ class MotoAdapter:
                 end = min(before_seq - (next_seq(shard) - len(items)), len(items), start + PACK_PER_LOCK)
                 if end <= start:
                     break
-                for index in range(start, end):
-                    items[index] = PackedStreamRecord.of(items[index])
+                items[start:end] = PackedStreamRecord.pack(items[start:end])
                 shard.emu_packed = end  # type: ignore[attr-defined]
                 packed += end - start
         return packed
@@ -397,7 +397,8 @@ class MotoAdapter:
     def put_logs(self, region: str, group: str, stream: str, lines: list[tuple[int, str]], keep: int = 0) -> None:
         """Append function log lines (timestamp ms, message) to CloudWatch Logs; keep the newest ``keep`` (0: all).
 
-        The oldest events go in chunks of a tenth of ``keep``, so trimming costs little per put."""
+        The stream keeps its older events packed (emulator/log_store.py). The oldest go in
+        chunks of a tenth of ``keep``, so trimming costs little per put."""
         if not lines:
             return
         with self.lock:
@@ -406,11 +407,11 @@ class MotoAdapter:
                 backend.create_log_group(group, {})
             if stream not in backend.groups[group].streams:
                 backend.create_log_stream(group, stream)
+            log_stream = backend.groups[group].streams[stream]
+            if not isinstance(log_stream.events, PackedLogEvents):  # new, or restored from an older snapshot
+                log_stream.events = PackedLogEvents(log_stream.events)
             backend.put_log_events(
                 group, stream, [{"timestamp": ts, "message": msg} for ts, msg in lines]
             )
-            log_stream = backend.groups[group].streams[stream]
             if keep and len(log_stream.events) > keep + keep // 10:
-                dropped = log_stream.events[: len(log_stream.events) - keep]
-                del log_stream.events[: len(dropped)]
-                log_stream.stored_bytes -= sum(len(event.message) for event in dropped)
+                log_stream.stored_bytes -= log_stream.events.drop_oldest(len(log_stream.events) - keep)

@@ -44,6 +44,10 @@ What is patched, and why (FACTS.md has the measurements):
   a file instead (emulator/object_store.py), the most recently used ones live; a listing of a
   bucket that was never versioned pages the names and reads only its page's objects (moto's
   reads every object in the bucket first). A pickled object keeps its body deflated.
+- Function logs: moto keeps each log event as an object, about 400 bytes for a 120-character
+  line, four lines per invocation. A function's stream keeps its older events in deflated
+  chunks instead (emulator/log_store.py); DescribeLogStreams reads the chunks' time ranges,
+  and GetLogEvents and FilterLogEvents unpack only the chunks that overlap their time range.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams import models as streams_models
 from moto.kinesis.models import KinesisBackend, Shard, Stream
+from moto.logs.models import LogStream
 from moto.s3.models import FakeAcl, FakeBucket, FakeKey, FakeTableStorageBucket, S3Backend, get_canned_acl
 from moto.moto_api import state_manager
 from moto.utilities.utils import LowercaseDict
@@ -73,6 +78,7 @@ from emulator.compression import deflate, inflate
 from emulator.item_store import DiskItems
 from emulator.object_store import DiskKeys
 from emulator.kinesis_store import CompactKinesisRecord, ShardRecords
+from emulator.log_store import PackedLogEvents
 
 _listeners: list[Callable[[str], None]] = []
 _local = threading.local()
@@ -330,6 +336,34 @@ def _get_metric_statistics(self: CloudWatchBackend, namespace: str, metric_name:
 def _get_metric_data(self: CloudWatchBackend, queries: list[dict[str, Any]], start_time: datetime.datetime,
                      *args: Any, **kwargs: Any) -> Any:
     return _original_get_metric_data(self, queries, _rounded_start(start_time), *args, **kwargs)
+
+
+_original_log_stream_update = LogStream._update
+_original_get_log_events = LogStream.get_log_events
+_original_filter_log_events = LogStream.filter_log_events
+
+
+def _log_stream_update(self: LogStream) -> None:
+    """DescribeLogStreams' first and last timestamps without unpacking the events."""
+    if not isinstance(self.events, PackedLogEvents):
+        return _original_log_stream_update(self)
+    span = self.events.time_range()
+    self.first_event_timestamp, self.last_event_timestamp = span if span is not None else (None, None)
+
+
+def _in_time_window(query: Callable[..., Any]) -> Callable[..., Any]:
+    """``query(self, start_time, end_time, ...)`` run over only the packed chunks that overlap
+    the range: moto filters ``self.events`` itself, by reading every event."""
+    def windowed(self: LogStream, start_time: Any, end_time: Any, *args: Any, **kwargs: Any) -> Any:
+        events = self.events
+        if not isinstance(events, PackedLogEvents):
+            return query(self, start_time, end_time, *args, **kwargs)
+        self.events = events.window(start_time, end_time)  # type: ignore[assignment]  # under the endpoint's lock
+        try:
+            return query(self, start_time, end_time, *args, **kwargs)
+        finally:
+            self.events = events  # type: ignore[assignment]
+    return windowed
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
@@ -729,6 +763,9 @@ def install_patches() -> None:
     Shard.put_record = _kinesis_put  # type: ignore[method-assign]
     Shard.get_min_sequence_number = kinesis_min_seq  # type: ignore[method-assign]
     Shard.get_max_sequence_number = _kinesis_max_seq  # type: ignore[method-assign]
+    LogStream._update = _log_stream_update  # type: ignore[method-assign]
+    LogStream.get_log_events = _in_time_window(_original_get_log_events)  # type: ignore[method-assign]
+    LogStream.filter_log_events = _in_time_window(_original_filter_log_events)  # type: ignore[method-assign]
     KinesisBackend._send_stream_metrics = _send_stream_metrics  # type: ignore[method-assign]
     CloudWatchBackend.get_metric_statistics = _get_metric_statistics  # type: ignore[method-assign]
     CloudWatchBackend.get_metric_data = _get_metric_data  # type: ignore[method-assign]

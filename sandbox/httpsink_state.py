@@ -3,12 +3,13 @@
 Pure logic behind one lock, no HTTP: sandbox/httpsink.py only translates
 requests to these calls, so this part is unit-testable without sockets.
 
-Memory stays small for a sink that runs for days: every delivery keeps its key, time and
-attempts (idempotency needs every key), but only the newest ``MAX_BODIES`` keep their whole
-body, in memory. Older ones keep the row's identifying fields (``TRIMMED_FIELDS``, enough
-for `sandbox verify` and `sandbox trace`), are marked ``"body_trimmed": true`` and go to
-disk (sandbox/httpsink_spill.py): the heap keeps their key and where their line is, about
-170 bytes, not 1 KB. The latency percentiles cover the newest ``LATENCY_WINDOW`` deliveries.
+Memory stays small for a sink that runs for days: idempotency needs every key, for as long
+as the sink runs, but not every body in the heap. Each delivery's row, its whole body
+included, goes to disk as it is recorded (sandbox/httpsink_spill.py); the heap keeps its key
+and where its line is, about 170 bytes. (The newest 10,000 bodies used to stay in memory,
+and older ones were cut to a few fields: 12 MB of heap filling up in the first minutes at
+50 writes/s, and bodies lost.) The latency percentiles cover the newest ``LATENCY_WINDOW``
+deliveries.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ from sandbox.httpsink_spill import Spill
 MAX_KEY_LENGTH = 256
 #: Records one POST /deliveries/batch may carry (consumer B's HTTP_BATCH_SIZE is at most this).
 MAX_BATCH_RECORDS = 500
-#: Deliveries whose whole body is kept (the newest); older ones keep TRIMMED_FIELDS.
-MAX_BODIES = 10_000
-#: What a trimmed body keeps: the row's identity, where it came from, where it went.
-TRIMMED_FIELDS = ("event_id", "event_name", "uuid", "run_id", "sequence", "kinesis_sequence", "created_at", "ttl_delete")
 #: Deliveries the latency percentiles cover (the newest).
 LATENCY_WINDOW = 10_000
 #: Statuses a fault may answer with (consumer B retries 5xx and 429).
@@ -56,17 +53,9 @@ class Delivery:
     received_at: int  # epoch ms of the recorded (first successful) request
     attempts: int  # requests seen for this key, including faulted and duplicate ones
     body: dict[str, Any]
-    body_trimmed: bool = False  # only TRIMMED_FIELDS kept (an old delivery: see the module docstring)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"key": self.key, "received_at": self.received_at, "attempts": self.attempts, "body": dict(self.body)}
-        if self.body_trimmed:
-            data["body_trimmed"] = True
-        return data
-
-    def trim(self) -> None:
-        self.body = {name: self.body[name] for name in TRIMMED_FIELDS if name in self.body}
-        self.body_trimmed = True
+        return {"key": self.key, "received_at": self.received_at, "attempts": self.attempts, "body": dict(self.body)}
 
 
 @dataclass(frozen=True)
@@ -125,13 +114,10 @@ class SinkState:
 
     clock: Callable[[], float] = time.time
     faults: Faults = field(default_factory=Faults)
-    max_bodies: int = MAX_BODIES
     latency_window: int = LATENCY_WINDOW
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _deliveries: list[Delivery | str] = field(default_factory=list, repr=False)  # the old ones by key
-    _by_key: dict[str, Delivery | int] = field(default_factory=dict, repr=False)  # old: where its row is spilled
-    _full_bodies: deque[Delivery] = field(default_factory=deque, repr=False)  # the newest, untrimmed
-    _spilled: int = 0  # the oldest deliveries, on disk: _deliveries[:_spilled] are keys
+    _deliveries: list[str] = field(default_factory=list, repr=False)  # keys, in arrival order
+    _by_key: dict[str, int] = field(default_factory=dict, repr=False)  # where each key's row is on disk
     _spill: Spill = field(default_factory=Spill, repr=False)
     _latencies: deque[float] = field(init=False, repr=False)
     _failed_attempts: dict[str, int] = field(default_factory=dict, repr=False)
@@ -232,38 +218,23 @@ class SinkState:
         return True
 
     def _add(self, delivery: Delivery) -> None:
-        """Record a new delivery (the lock held)."""
-        self._deliveries.append(delivery)
-        self._by_key[delivery.key] = delivery
+        """Record a new delivery, its row to disk (the lock held)."""
+        self._deliveries.append(delivery.key)
+        self._by_key[delivery.key] = self._spill.write(delivery.as_dict())
         self._counters.created += 1
-        self._full_bodies.append(delivery)
-        while len(self._full_bodies) > self.max_bodies:
-            self._spill_oldest()
         latency = _latency_ms(delivery)
         if latency is not None:
             self._latencies.append(latency)
 
-    def _spill_oldest(self) -> None:
-        """The oldest delivery with its whole body: trimmed, and to disk (the lock held). Deliveries
-        are only appended, so the oldest of the bodies is the first of the deliveries not spilled."""
-        oldest = self._full_bodies.popleft()
-        oldest.trim()
-        self._by_key[oldest.key] = self._spill.write(oldest.as_dict())
-        self._deliveries[self._spilled] = oldest.key
-        self._spilled += 1
-
-    def _attempted_again(self, key: str, existing: Delivery | int) -> Delivery:
-        """Count one more attempt of a recorded key (the lock held); an old one's row is written anew."""
-        if isinstance(existing, Delivery):
-            existing.attempts += 1
-            return existing
-        row = self._spill.read(existing)
+    def _attempted_again(self, key: str, location: int) -> Delivery:
+        """Count one more attempt of a recorded key (the lock held): its row is written anew."""
+        row = self._spill.read(location)
         row["attempts"] += 1
         self._by_key[key] = self._spill.write(row)
         return _delivery(row)
 
-    def _row(self, entry: Delivery | str) -> dict[str, Any]:
-        return entry.as_dict() if isinstance(entry, Delivery) else self._spill.read(self._by_key[entry])  # type: ignore[arg-type]
+    def _row(self, key: str) -> dict[str, Any]:
+        return self._spill.read(self._by_key[key])
 
     # --- persistence: sandbox/httpsink_journal.py ---------------------------------
     def keep_in(self, journal: Journal) -> int:
@@ -306,15 +277,12 @@ class SinkState:
         return rows
 
     def deliveries_json(self) -> bytes:
-        """Deliveries in arrival order as a JSON array: the spilled rows' lines as they are on disk,
-        cut from one read of the file, and the newest serialized (outside the lock, as copies)."""
+        """Deliveries in arrival order as a JSON array: the rows' lines as they are on disk, cut
+        from one read of the file (outside the lock: lines are only appended)."""
         with self._lock:
             contents = self._spill.contents()
-            spilled = [self._by_key[key] for key in self._deliveries[: self._spilled]]
-            newest = [d.as_dict() for d in self._deliveries[self._spilled :]]  # type: ignore[union-attr]
-        parts = [Spill.slice(contents, location) for location in spilled]  # type: ignore[arg-type]
-        parts += [json.dumps(row, separators=(",", ":")).encode() for row in newest]
-        return b"[" + b",".join(parts) + b"]"
+            locations = [self._by_key[key] for key in self._deliveries]
+        return b"[" + b",".join(Spill.slice(contents, location) for location in locations) + b"]"
 
     def stats(self) -> dict[str, Any]:
         """Counters and latency percentiles; the window is copied under the lock, sorted outside it."""
@@ -341,9 +309,7 @@ class SinkState:
         """Drop every delivery and counter (the lock held)."""
         self._deliveries.clear()
         self._by_key.clear()
-        self._full_bodies.clear()
         self._spill.clear()
-        self._spilled = 0
         self._latencies.clear()
         self._failed_attempts.clear()
         self._counters = _Counters()
@@ -389,8 +355,7 @@ class SinkState:
 
 def _delivery(row: dict[str, Any]) -> Delivery:
     """A delivery from its row (``Delivery.as_dict``: the journal's, the spill's)."""
-    return Delivery(row["key"], int(row["received_at"]), int(row["attempts"]), dict(row["body"]),
-                    bool(row.get("body_trimmed", False)))
+    return Delivery(row["key"], int(row["received_at"]), int(row["attempts"]), dict(row["body"]))
 
 
 def _json(raw_body: bytes) -> Any:

@@ -114,27 +114,24 @@ def test_concurrent_deliveries_record_each_key_once() -> None:
     assert sum(d["attempts"] for d in deliveries) == 8 * 50
 
 
-def test_old_bodies_are_trimmed_but_every_key_stays_idempotent() -> None:
-    # GIVEN a sink that keeps 3 whole bodies
-    state = SinkState(clock=lambda: 10.0, max_bodies=3)
+def test_every_body_is_kept_whole_and_every_key_stays_idempotent() -> None:
+    state = SinkState(clock=lambda: 10.0)
     rows = [dict(event_id=f"e{i}", event_name="INSERT", uuid=f"u{i}", ts=9000, user="x", page="/p") for i in range(5)]
     for row in rows:
         assert state.deliver(row["event_id"], body(**row))[0] is Outcome.CREATED
-    # THEN every delivery is listed, the oldest two with only the identifying fields
+    # THEN every delivery is listed in order with its whole body
     listed = state.deliveries()
     assert [d["key"] for d in listed] == ["e0", "e1", "e2", "e3", "e4"]
-    assert [d.get("body_trimmed", False) for d in listed] == [True, True, False, False, False]
-    assert listed[0]["body"] == {"event_id": "e0", "event_name": "INSERT", "uuid": "u0"}
-    assert listed[4]["body"] == rows[4]
-    # AND a trimmed key is still a duplicate, never recorded twice
+    assert [d["body"] for d in listed] == rows
+    # AND an old key is still a duplicate, never recorded twice
     assert state.deliver("e0", body(**rows[0]))[0] is Outcome.DUPLICATE
     assert state.stats()["deliveries"] == 5
 
 
 def test_old_deliveries_on_disk_count_attempts_list_in_order_and_reset() -> None:
-    # GIVEN a sink that keeps 2 whole bodies, the rest spilled to disk
+    # GIVEN a sink's deliveries, on disk
     times = iter(range(1, 100))
-    state = SinkState(clock=lambda: float(next(times)), max_bodies=2)
+    state = SinkState(clock=lambda: float(next(times)))
     for i in range(6):
         state.deliver(f"e{i}", body(event_id=f"e{i}", ts=0))
     # WHEN old keys come again, alone and in a batch (twice in it), with a new one
@@ -146,7 +143,7 @@ def test_old_deliveries_on_disk_count_attempts_list_in_order_and_reset() -> None
     listed = state.deliveries()
     assert [(d["key"], d["attempts"]) for d in listed] == [
         ("e0", 3), ("e1", 3), ("e2", 1), ("e3", 1), ("e4", 1), ("e5", 1), ("e6", 1)]
-    assert [d.get("body_trimmed", False) for d in listed] == [True] * 5 + [False] * 2
+    assert listed[0]["body"] == {"event_id": "e0", "ts": 0}  # the first body, not a retry's
     assert json.loads(state.deliveries_json()) == listed
     assert state.stats()["first_received_at"] == 1000 and state.stats()["deliveries"] == 7
     # AND a reset forgets the spilled ones too
@@ -159,17 +156,17 @@ def test_the_spill_is_read_back_whole_in_chunks(monkeypatch: pytest.MonkeyPatch)
     from emulator import append_file
 
     monkeypatch.setattr(append_file, "_READ_CHUNK", 7)  # one read(2) gives at most about 2 GiB
-    state = SinkState(clock=lambda: 10.0, max_bodies=1)
+    state = SinkState(clock=lambda: 10.0)
     for i in range(20):
         state.deliver(f"e{i}", body(event_id=f"e{i}"))
     assert [d["key"] for d in json.loads(state.deliveries_json())] == [f"e{i}" for i in range(20)]
 
 
-def test_an_old_delivery_keeps_under_300_bytes_of_heap() -> None:
-    """Kept as objects, a trimmed delivery took 1,067 bytes (the sink keeps every one)."""
+def test_a_delivery_keeps_under_300_bytes_of_heap() -> None:
+    """Kept as objects, a trimmed delivery took 1,067 bytes, and a whole one more (the sink keeps every one)."""
     import tracemalloc
 
-    state = SinkState(clock=lambda: 10.0, max_bodies=10)
+    state = SinkState(clock=lambda: 10.0)
     rows = [dict(event_id=f"{i:08d}-3c9a-4f1e-9b7d-2a6c1e5f8b90", event_name="INSERT", uuid=f"{i:032x}",
                  run_id="run-20261207-1530", sequence=i, kinesis_sequence=f"{i:056d}", created_at=1_765_000_000_000 + i,
                  ts=1_765_000_000_000 + i, user_id=f"user-{i % 50}", page="/products/42") for i in range(3_010)]
@@ -182,7 +179,7 @@ def test_an_old_delivery_keeps_under_300_bytes_of_heap() -> None:
         state.deliver(key, raw)
     per_delivery = (tracemalloc.get_traced_memory()[0] - before) / 3_000
     tracemalloc.stop()
-    assert per_delivery < 300, f"{per_delivery:.0f} bytes of heap per old delivery"
+    assert per_delivery < 300, f"{per_delivery:.0f} bytes of heap per delivery"
 
 
 def test_latency_covers_a_bounded_window_of_the_newest_deliveries() -> None:
