@@ -9,9 +9,10 @@ moto's objects and each older run of ``CHUNK_EVENTS`` is one deflated pickle (th
 an invocation repeat its request id, so they pack well), with its time range and size.
 
 moto reads the events in four ways, all served here: ``len``/truth, iteration (oldest
-first, each packed event a fresh ``LogEvent``), ``+=`` (PutLogEvents), and a query over a
-time range, which ``moto_patches`` narrows to the chunks that overlap it (``window``), so
-the live view's poll for the newest lines unpacks nothing it does not answer with.
+first, each packed event a fresh ``LogEvent``), ``+=`` (PutLogEvents), and GetLogEvents and
+FilterLogEvents over a time range, which ``moto_patches`` narrows to the chunks that overlap
+it (``window``), so the live view's poll for the newest lines unpacks nothing it does not
+answer with. StartQuery (Insights) and StartLiveTail iterate, so they unpack every chunk.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from moto.logs.models import LogEvent
 
-from emulator.compression import deflate, inflate
+from emulator.compression import deflate_run, inflate_run
 
 #: Events per packed chunk; at least this many, and under twice as many, stay objects.
 CHUNK_EVENTS = 256
@@ -51,10 +52,10 @@ class _Chunk:
         self.first = min(row[1] for row in rows)
         self.last = max(row[1] for row in rows)
         self.size = sum(len(row[2]) for row in rows)  # characters, as moto counts storedBytes
-        self._packed = deflate(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        self._packed = deflate_run(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
 
     def rows(self) -> list[_Row]:
-        return pickle.loads(inflate(self._packed))  # type: ignore[no-any-return]
+        return pickle.loads(inflate_run(self._packed))  # type: ignore[no-any-return]
 
     def overlaps(self, start: int | None, end: int | None) -> bool:
         return (not start or self.last >= start) and (not end or self.first <= end)
@@ -82,7 +83,9 @@ class PackedLogEvents:
         yield from tuple(self._live)
 
     def __getitem__(self, index: int | slice) -> Any:
-        """Indexing reads everything: for tests and tools, not moto's queries."""
+        """The newest events from the live ones; anything else reads everything (tests, tools)."""
+        if isinstance(index, int) and -len(self._live) <= index < 0:
+            return self._live[index]
         return list(self)[index]
 
     def __iadd__(self, events: Iterable[LogEvent]) -> PackedLogEvents:

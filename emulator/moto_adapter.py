@@ -34,7 +34,7 @@ from emulator.moto_patches import (
 from emulator.stream_store import PackedStreamRecord, created_at
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-#: Stream records packed per hold of the lock: about 30 us each, so a request waits 8 ms at most.
+#: Stream records packed per hold of the lock, as one group: 2 ms for 256, what a request may wait.
 PACK_PER_LOCK = 256
 
 
@@ -397,8 +397,8 @@ class MotoAdapter:
     def put_logs(self, region: str, group: str, stream: str, lines: list[tuple[int, str]], keep: int = 0) -> None:
         """Append function log lines (timestamp ms, message) to CloudWatch Logs; keep the newest ``keep`` (0: all).
 
-        The stream keeps its older events packed (emulator/log_store.py). The oldest go in
-        chunks of a tenth of ``keep``, so trimming costs little per put."""
+        The stream keeps its older events packed (emulator/log_store.py). Trimming waits until
+        a tenth of ``keep`` is over, then drops that many at once, so it costs little per put."""
         if not lines:
             return
         with self.lock:

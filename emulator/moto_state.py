@@ -22,7 +22,7 @@ from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
 from moto.kinesis.models import kinesis_backends
-from moto.logs.models import logs_backends
+from moto.logs.models import LogEvent, logs_backends
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
@@ -89,6 +89,17 @@ def install(account_id: str, state: dict[str, Any]) -> None:
         [bucket for backend in (state.get("s3") or {}).values()
          for bucket in [*backend.buckets.values(), *backend.table_buckets.values()]],
     )
+    _continue_log_event_ids(state.get("logs") or {})
+
+
+def _continue_log_event_ids(backends: dict[str, Any]) -> None:
+    """New log events are numbered after the restored ones. moto numbers them with a class
+    counter that starts at 0 in each process: after a restart, new events would take the ids
+    of restored ones, and `sandbox logs` (which skips ids it has seen) would drop them."""
+    newest = [stream.events[-1].event_id for backend in backends.values() for group in backend.groups.values()
+              for stream in group.streams.values() if stream.events]
+    if newest:
+        LogEvent._event_id = max(LogEvent._event_id, max(newest) + 1)
 
 
 def summary(state: dict[str, Any]) -> dict[str, int]:

@@ -5,7 +5,7 @@ stream record is dropped once every mapping that reads the stream has passed it
 and it is older than a short minimum retention (so other readers, such as
 `sandbox status` or the AWS CLI, still see recent records), and in any case
 after the retention window (AWS: 24 h). Until then, a record every mapping has
-passed is kept packed (emulator/stream_store.py: about a sixth of its heap). Kinesis
+passed is kept packed (emulator/stream_store.py: about a twentieth of its heap). Kinesis
 records are kept for the retention window, since any client may read them.
 """
 

@@ -4,23 +4,25 @@ A stream record stays after every mapping read it: ``EMULATOR_STREAM_MIN_RETENTI
 (5 minutes) for other readers (``sandbox status``, the AWS CLI, a replay from TRIM_HORIZON).
 As moto's ``StreamRecord``, one is about 3.7 KB of heap (nested dicts of its images), so
 five minutes at 50 writes/s held about 55 MB, the largest store by far
-(``make bench BENCH_ARGS="--only heap"``). Retention packs the records the readers passed,
-a run of them at a time (``pack``) into one deflated group of pickles of their JSON shape:
-records of one table repeat their attribute names and shapes, so a group of 256 takes about
-100 bytes a record where each deflated alone took 490. The records not yet read by every
-mapping, which the pollers read, stay moto's objects, so the pipeline's path never unpacks
-anything.
+(``make bench BENCH_ARGS="--only heap"``). Every few seconds retention packs what the readers
+passed since its last pass, up to ``PACK_PER_LOCK`` records per hold of the lock, into one
+deflated group of pickles of their JSON shape (``pack``): records of one table repeat their
+attribute names and shapes, so in a group of 256 a click's record deflates to about 100
+bytes where alone it took 490 (190 bytes of heap with its object, in the bench's mixed
+workload). The records not yet read by every mapping, which the pollers read, stay moto's
+objects, so the pipeline's path never unpacks anything.
 """
 
 from __future__ import annotations
 
 import pickle
-import zlib
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
+
+from emulator.compression import deflate_run, inflate, inflate_run
 
 
 def created_at(stream_record: Any, record: dict[str, Any]) -> float:
@@ -37,7 +39,7 @@ class _Group:
     def __init__(self, records: list[dict[str, Any]]) -> None:
         pickles = [pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL) for record in records]
         self._ends = array("Q", accumulate(len(one) for one in pickles))
-        self._packed = zlib.compress(b"".join(pickles), 1)
+        self._packed = deflate_run(b"".join(pickles))
 
     def record(self, index: int) -> dict[str, Any]:
         start = self._ends[index - 1] if index else 0
@@ -46,8 +48,9 @@ class _Group:
 
 @lru_cache(maxsize=2)
 def _inflated(group: _Group) -> bytes:
-    """A reader reads a group's records one after another: it is inflated once for all of them."""
-    return zlib.decompress(group._packed)
+    """A reader reads a group's records one after another: it is inflated once for all of them.
+    (The two groups kept stay alive after retention drops them: a few hundred KB at most.)"""
+    return inflate_run(group._packed)
 
 
 class PackedStreamRecord:
@@ -61,6 +64,15 @@ class PackedStreamRecord:
         self._index = index
         self.emu_created = created
 
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        _, slots = state
+        if "_packed" in slots:  # from a snapshot of an earlier version: a record deflated alone
+            self._group, self._index = _Group([pickle.loads(inflate(slots["_packed"]))]), 0
+            self.emu_created = slots["emu_created"]
+            return
+        for name, value in slots.items():
+            setattr(self, name, value)
+
     @classmethod
     def pack(cls, stream_records: Sequence[Any]) -> list[Any]:
         """``stream_records`` with moto's packed together into one group (packed ones stay as they are)."""
@@ -69,8 +81,15 @@ class PackedStreamRecord:
             return list(stream_records)
         records = [one.record for one in fresh]
         group = _Group(records)
-        packed = iter([cls(group, index, created_at(one, record)) for index, (one, record) in enumerate(zip(fresh, records))])
-        return [one if isinstance(one, PackedStreamRecord) else next(packed) for one in stream_records]
+        packed: list[Any] = []
+        index = 0  # of the next fresh record in the group
+        for one in stream_records:
+            if isinstance(one, PackedStreamRecord):
+                packed.append(one)
+            else:
+                packed.append(cls(group, index, created_at(one, records[index])))
+                index += 1
+        return packed
 
     @property
     def record(self) -> dict[str, Any]:

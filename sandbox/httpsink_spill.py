@@ -1,10 +1,10 @@
-"""Old deliveries of the HTTP sink on disk: their trimmed rows as JSON lines in a file.
+"""The HTTP sink's deliveries on disk: each row, whole, as a JSON line in a file.
 
 The sink must remember every key it recorded (idempotency) and list every delivery
-(`sandbox verify`, `sandbox trace`), for as long as it runs. Kept as Python objects, an old
-delivery's trimmed row took about 1 KB of heap (tracemalloc), a third of a megabyte a minute
-at 50 writes/s. Here each is one line of JSON in an ``AppendFile`` (emulator/append_file.py:
-unlinked, it goes with the process), and the sink keeps only its key and where the line is.
+(`sandbox verify`, `sandbox trace`), for as long as it runs. Kept as Python objects, a row
+took 1 KB of heap or more (tracemalloc), a third of a megabyte a minute at 50 writes/s.
+Here each is one line of JSON in an ``AppendFile`` (emulator/append_file.py: unlinked, it
+goes with the process), and the sink keeps only its key and where the line is.
 
 Lines are only appended (a changed row is a new line), so listing every row is one read of
 the file and a cut of its lines, with no JSON parsed or written again.

@@ -6,10 +6,10 @@ requests to these calls, so this part is unit-testable without sockets.
 Memory stays small for a sink that runs for days: idempotency needs every key, for as long
 as the sink runs, but not every body in the heap. Each delivery's row, its whole body
 included, goes to disk as it is recorded (sandbox/httpsink_spill.py); the heap keeps its key
-and where its line is, about 170 bytes. (The newest 10,000 bodies used to stay in memory,
-and older ones were cut to a few fields: 12 MB of heap filling up in the first minutes at
-50 writes/s, and bodies lost.) The latency percentiles cover the newest ``LATENCY_WINDOW``
-deliveries.
+and where its line is, about 170 bytes (docs/bench.md: the newest 10,000 bodies used to
+stay in the heap). A key delivered again rewrites its row with one more attempt: retries
+are rare, and the file is only appended to. The latency percentiles cover the newest
+``LATENCY_WINDOW`` deliveries.
 """
 
 from __future__ import annotations
@@ -116,8 +116,7 @@ class SinkState:
     faults: Faults = field(default_factory=Faults)
     latency_window: int = LATENCY_WINDOW
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _deliveries: list[str] = field(default_factory=list, repr=False)  # keys, in arrival order
-    _by_key: dict[str, int] = field(default_factory=dict, repr=False)  # where each key's row is on disk
+    _by_key: dict[str, int] = field(default_factory=dict, repr=False)  # where each key's row is, in arrival order
     _spill: Spill = field(default_factory=Spill, repr=False)
     _latencies: deque[float] = field(init=False, repr=False)
     _failed_attempts: dict[str, int] = field(default_factory=dict, repr=False)
@@ -219,7 +218,6 @@ class SinkState:
 
     def _add(self, delivery: Delivery) -> None:
         """Record a new delivery, its row to disk (the lock held)."""
-        self._deliveries.append(delivery.key)
         self._by_key[delivery.key] = self._spill.write(delivery.as_dict())
         self._counters.created += 1
         latency = _latency_ms(delivery)
@@ -254,7 +252,7 @@ class SinkState:
             self._counters.requests = self._counters.created
             journal.open()
             self._journal = journal
-            return len(self._deliveries)
+            return len(self._by_key)
 
     def close(self) -> None:
         """Stop journaling (the sink has stopped)."""
@@ -278,10 +276,10 @@ class SinkState:
 
     def deliveries_json(self) -> bytes:
         """Deliveries in arrival order as a JSON array: the rows' lines as they are on disk, cut
-        from one read of the file (outside the lock: lines are only appended)."""
+        from one read of the file (the read under the lock, the cutting outside it)."""
         with self._lock:
             contents = self._spill.contents()
-            locations = [self._by_key[key] for key in self._deliveries]
+            locations = list(self._by_key.values())  # a key's row rewritten keeps its place
         return b"[" + b",".join(Spill.slice(contents, location) for location in locations) + b"]"
 
     def stats(self) -> dict[str, Any]:
@@ -289,10 +287,10 @@ class SinkState:
         with self._lock:
             latencies = list(self._latencies)
             stats = {
-                "deliveries": len(self._deliveries),
+                "deliveries": len(self._by_key),
                 **asdict(self._counters),
-                "first_received_at": self._row(self._deliveries[0])["received_at"] if self._deliveries else None,
-                "last_received_at": self._row(self._deliveries[-1])["received_at"] if self._deliveries else None,
+                "first_received_at": self._row(next(iter(self._by_key)))["received_at"] if self._by_key else None,
+                "last_received_at": self._row(next(reversed(self._by_key)))["received_at"] if self._by_key else None,
                 "faults": asdict(self.faults),
             }
         stats["latency_ms"] = _percentiles(sorted(latencies))
@@ -307,7 +305,6 @@ class SinkState:
 
     def _forget(self) -> None:
         """Drop every delivery and counter (the lock held)."""
-        self._deliveries.clear()
         self._by_key.clear()
         self._spill.clear()
         self._latencies.clear()

@@ -128,7 +128,7 @@ def test_every_body_is_kept_whole_and_every_key_stays_idempotent() -> None:
     assert state.stats()["deliveries"] == 5
 
 
-def test_old_deliveries_on_disk_count_attempts_list_in_order_and_reset() -> None:
+def test_deliveries_on_disk_count_attempts_list_in_order_and_reset() -> None:
     # GIVEN a sink's deliveries, on disk
     times = iter(range(1, 100))
     state = SinkState(clock=lambda: float(next(times)))

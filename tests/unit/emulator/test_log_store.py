@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto.logs.models import LogEvent, logs_backends
 
+from emulator import log_store
 from emulator.log_store import CHUNK_EVENTS, PackedLogEvents
 from emulator.moto_adapter import MotoAdapter
 
@@ -40,7 +41,7 @@ def _rows(events: Any) -> list[tuple[int, int, str, int]]:
     return [(e.ingestion_time, e.timestamp, e.message, e.event_id) for e in events]
 
 
-def test_packed_events_read_back_in_order_with_their_ids() -> None:
+def test_packed_events_read_back_in_order_with_their_ids(moto_aws: None) -> None:
     events = _events(5 * CHUNK_EVENTS + 17)
     packed = PackedLogEvents(events[:100])
     packed += events[100:]
@@ -105,8 +106,37 @@ def test_cloudwatch_answers_a_packed_stream_as_moto_s_own_list(moto_aws: None) -
     streams = {s["logStreamName"]: s for s in client.describe_log_streams(logGroupName=GROUP)["logStreams"]}
     for field in ("firstEventTimestamp", "lastEventTimestamp", "storedBytes"):
         assert streams["packed"][field] == streams["moto"][field], field
-    ids = [e["eventId"] for e in client.filter_log_events(logGroupName=GROUP, logStreamNames=["packed"])["events"]]
-    assert ids == [e["eventId"] for e in client.filter_log_events(logGroupName=GROUP, logStreamNames=["packed"])["events"]]
+    ids = [int(e["eventId"]) for e in client.filter_log_events(logGroupName=GROUP, logStreamNames=["packed"],
+                                                                limit=10_000)["events"]]
+    assert ids == list(range(ids[0], ids[0] + len(lines)))  # each its own, in the order they were put
+    for head in (True, False):
+        assert _pages(client, "packed", head) == _pages(client, "moto", head)
+
+
+def _pages(client: Any, stream: str, from_head: bool) -> list[list[tuple[int, str]]]:
+    """GetLogEvents page by page (97 events each), following the tokens until they stop moving."""
+    pages, token_name, kwargs = [], "nextForwardToken" if from_head else "nextBackwardToken", {}
+    while True:
+        answer = client.get_log_events(logGroupName=GROUP, logStreamName=stream, limit=97, startFromHead=from_head,
+                                       **kwargs)
+        pages.append([(e["timestamp"], e["message"]) for e in answer["events"]])
+        if not answer["events"] or answer[token_name] == kwargs.get("nextToken"):
+            return pages
+        kwargs = {"nextToken": answer[token_name]}
+
+
+def test_a_query_for_the_newest_lines_unpacks_no_chunk(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _lines(6 * CHUNK_EVENTS)
+    MotoAdapter(ACCOUNT).put_logs(REGION, GROUP, "packed", lines, keep=20_000)
+    unpacked: list[int] = []
+    rows = log_store._Chunk.rows
+    monkeypatch.setattr(log_store._Chunk, "rows", lambda chunk: unpacked.append(chunk.count) or rows(chunk))
+    client = boto3.client("logs", region_name=REGION)
+    newest = client.filter_log_events(logGroupName=GROUP, startTime=lines[-1][0])["events"]
+    assert [(e["timestamp"], e["message"]) for e in newest] == lines[-1:] and unpacked == []
+    client.describe_log_streams(logGroupName=GROUP)
+    assert unpacked == []
+    assert len(client.filter_log_events(logGroupName=GROUP, limit=10_000)["events"]) == len(lines) and unpacked
 
 
 def test_trimming_a_packed_stream_keeps_the_newest_and_its_stored_bytes(moto_aws: None) -> None:
@@ -134,8 +164,23 @@ def _heap_of(build: Any) -> int:
     return size
 
 
-def test_packed_events_take_under_a_third_of_moto_s_heap() -> None:
+def test_packed_events_take_under_a_third_of_moto_s_heap(moto_aws: None) -> None:  # moto_aws: untracked models
     lines = _lines(20_000)
     plain = _heap_of(lambda: [LogEvent(START_MS, {"timestamp": ts, "message": m}) for ts, m in lines])
     packed = _heap_of(lambda: PackedLogEvents(LogEvent(START_MS, {"timestamp": ts, "message": m}) for ts, m in lines))
     assert packed * 3 < plain, (packed, plain)
+
+
+def test_events_after_a_restore_are_numbered_after_the_restored_ones(moto_aws: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator import moto_state
+
+    adapter = MotoAdapter(ACCOUNT)
+    adapter.put_logs(REGION, GROUP, "packed", _lines(3 * CHUNK_EVENTS), keep=20_000)
+    snapshot = moto_state.dumps(moto_state.capture(ACCOUNT))
+    monkeypatch.setattr(LogEvent, "_event_id", 0)  # a new process: moto counts from 0 again
+    moto_state.install(ACCOUNT, pickle.loads(snapshot))
+    adapter.put_logs(REGION, GROUP, "packed", _lines(10, first=3 * CHUNK_EVENTS), keep=20_000)
+    client = boto3.client("logs", region_name=REGION)
+    ids = [e["eventId"] for e in client.filter_log_events(logGroupName=GROUP, limit=10_000)["events"]]
+    assert len(ids) == 3 * CHUNK_EVENTS + 10 and len(set(ids)) == len(ids)

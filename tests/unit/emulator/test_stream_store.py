@@ -4,6 +4,7 @@ right, and a packed record takes a fraction of moto's heap."""
 
 from __future__ import annotations
 
+import copyreg
 import gc
 import pickle
 import tracemalloc
@@ -14,6 +15,7 @@ import pytest
 from moto.dynamodb.models.table import StreamRecord
 
 from emulator import moto_adapter
+from emulator.compression import deflate
 from emulator.moto_adapter import MotoAdapter
 from emulator.stream_store import PackedStreamRecord
 
@@ -81,3 +83,25 @@ def test_a_packed_record_takes_a_fraction_of_moto_s_heap() -> None:
     records = end - first
     # Packed in groups, a record keeps under a tenth of moto's heap (each deflated alone: a sixth).
     assert packed_heap / records > 0.9 * moto_heap / records, (moto_heap / records, packed_heap / records)
+
+
+def _as_the_previous_version_pickled(record: PackedStreamRecord, protocol: int) -> tuple[Any, ...]:
+    """What the previous version's PackedStreamRecord pickled to: its record deflated alone, in slots."""
+    state = {"_packed": deflate(pickle.dumps(record.record, protocol=pickle.HIGHEST_PROTOCOL)),
+             "emu_created": record.emu_created}
+    return copyreg.__newobj__, (PackedStreamRecord,), (None, state)
+
+
+def test_a_record_packed_by_the_previous_version_loads_from_a_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter, arn, shard = _stream(3)
+    first, end = adapter.stream_bounds(arn)
+    before = adapter.read_stream(arn, first, 100)
+    adapter.pack_stream(arn, end)
+    with monkeypatch.context() as patched:
+        patched.setattr(PackedStreamRecord, "__reduce_ex__", _as_the_previous_version_pickled)
+        snapshot = pickle.dumps(shard.items)
+    assert b"_packed" in snapshot and b"_group" not in snapshot
+    shard.items[:] = pickle.loads(snapshot)
+    assert all(isinstance(r, PackedStreamRecord) for r in shard.items)
+    assert adapter.read_stream(arn, first, 100) == before
+    assert pickle.loads(pickle.dumps(shard.items[1])).record == before[1].record  # and snapshots again
