@@ -92,14 +92,14 @@ _original_parse_structure = BaseJSONParser._parse_structure
 _original_parse_shape = RequestParser._parse_shape
 _original_parse_list = RequestParser._parse_list
 _original_parse_map = RequestParser._parse_map
-_handlers: dict[tuple[type, str], Callable[..., Any]] = {}
+_handlers: dict[tuple[type, str], Callable[..., Any] | None] = {}
 
 
 @functools.cache
 def _members_on_the_wire(shape: Any) -> dict[str, tuple[int, str, str, Any]]:
     """A structure's members by the name they have in a request: (model order, name, wire name, shape)."""
-    return {member.serialization.get("name", name): (index, name, member.serialization.get("name", name), member)
-            for index, (name, member) in enumerate(shape.members.items())}
+    return {wire: (index, name, wire, member) for index, (name, member) in enumerate(shape.members.items())
+            for wire in (member.serialization.get("name", name),)}
 
 
 def _handler(parser: type, type_name: str) -> Callable[..., Any] | None:
